@@ -7,6 +7,41 @@ recurrent nets on top.
 
 from minigrad.autograd import is_grad_enabled, no_grad
 from minigrad.gradcheck import gradcheck
+from minigrad.rng import manual_seed
 from minigrad.scalar import Value
+from minigrad.tensor import (
+    Tensor,
+    cat,
+    chunk,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    split,
+    stack,
+    tensor,
+    where,
+    zeros,
+    zeros_like,
+)
 
-__all__ = ["Value", "gradcheck", "is_grad_enabled", "no_grad"]
+__all__ = [
+    "Tensor",
+    "Value",
+    "cat",
+    "chunk",
+    "gradcheck",
+    "is_grad_enabled",
+    "manual_seed",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "rand",
+    "randn",
+    "split",
+    "stack",
+    "tensor",
+    "where",
+    "zeros",
+    "zeros_like",
+]
