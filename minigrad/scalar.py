@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from minigrad.autograd import topological_order
+from minigrad.autograd import _GradMode, topological_order
 
 
 class Value:
@@ -42,8 +42,12 @@ class Value:
         out.data = data
         out.grad = 0.0
         out.label = ""
-        out._parents = parents
-        out._local_grads = local_grads
+        if _GradMode.enabled:
+            out._parents = parents
+            out._local_grads = local_grads
+        else:  # inside `no_grad()`: the result is a new leaf, with no way back
+            out._parents = ()
+            out._local_grads = ()
         out._op = op
         return out
 
@@ -75,8 +79,14 @@ class Value:
             raise ValueError(f"{a} ** {n}: a negative number to a fractional power is not real")
         if a == 0 and n < 0:
             raise ZeroDivisionError(f"0 ** {n}: zero to a negative power is undefined")
-        # d(a^n)/da = n a^(n-1); infinite at a = 0 when 0 < n < 1 (the slope of sqrt at 0)
-        slope = n * a ** (n - 1) if (a != 0 or n >= 1 or n == 0) else math.inf
+        # d(a^n)/da = n a^(n-1). At a = 0 the formula would divide by zero when n < 1:
+        # there a^0 = 1 is flat, and 0 < n < 1 has an infinite slope (the slope of sqrt at 0).
+        if n == 0:
+            slope = 0.0
+        elif a == 0 and n < 1:
+            slope = math.inf
+        else:
+            slope = n * a ** (n - 1)
         return Value._result(a**n, (self,), (slope,), f"**{exponent:g}")
 
     def __neg__(self) -> Value:
@@ -86,7 +96,10 @@ class Value:
         return self + (-_as_value(other))
 
     def __truediv__(self, other: Value | float) -> Value:
-        return self * _as_value(other) ** -1
+        other = _as_value(other)
+        if other.data == 0:
+            raise ZeroDivisionError(f"division by zero: {self.data:g} / 0")
+        return self * other**-1
 
     # Python numbers on the left: 2 * v, 1 - v, 1 / v
     def __radd__(self, other: float) -> Value:
