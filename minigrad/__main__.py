@@ -1,0 +1,52 @@
+"""The course's command line: `python -m minigrad COMMAND [ARGS]`.
+
+Each command lives in its own module, which is imported only when the command is asked for:
+`grade` needs Jupyter's packages and `train` needs the training code, and neither should stop
+the other from running.
+"""
+
+from __future__ import annotations
+
+import sys
+
+USAGE = """\
+usage: python -m minigrad COMMAND [ARGS]
+
+commands:
+  grade PATH [--json FILE] [--timeout SECONDS]
+                 run exercise notebooks (a .ipynb file or a folder of them) in a fresh
+                 kernel and score their check(...) calls
+  train ...      train a model from the command line
+
+`python -m minigrad COMMAND --help` describes a command's options."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command named by argv[0] with the rest of argv; return the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        print(USAGE, file=sys.stderr)
+        return 2
+    command, arguments = argv[0], argv[1:]
+    if command in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0
+    if command == "grade":
+        from minigrad.grading import main as grade
+
+        return grade(arguments)
+    if command == "train":
+        try:
+            from minigrad.train import main as train
+        except ModuleNotFoundError as error:
+            if error.name != "minigrad.train":
+                raise
+            print("python -m minigrad: the train command is not available yet", file=sys.stderr)
+            return 2
+        return train(arguments) or 0
+    print(f"python -m minigrad: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
