@@ -1,5 +1,23 @@
-"""Layers built on Tensor, with PyTorch's names and layouts."""
+"""Layers built on Tensor, with PyTorch's names and layouts.
 
-from minigrad.nn import functional
+`Module` and `Linear` (module.py); the recurrent cells and layers (recurrent.py); the
+functions they are made of (functional.py, and fused.py for the one-node LSTM step).
+"""
 
-__all__ = ["functional"]
+from minigrad.nn import functional, fused
+from minigrad.nn.module import Linear, Module
+from minigrad.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, LSTMGates, RNNCell
+
+__all__ = [
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "LSTMGates",
+    "Linear",
+    "Module",
+    "RNN",
+    "RNNCell",
+    "functional",
+    "fused",
+]

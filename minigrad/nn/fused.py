@@ -1,0 +1,147 @@
+"""Fused kernels for the recurrent cells: the maths of recurrent.py in fewer graph nodes.
+
+Why this file exists: an LSTM is run one time step at a time, in a Python loop. Written gate
+by gate (`LSTMCell.step`), a step makes about 20 graph nodes, and each node costs a few
+microseconds of Python to create and to backpropagate. For the sizes of the course (a batch
+of 32, 64 hidden units) that bookkeeping costs more than the arithmetic itself. Here a step
+is 3 nodes, each one or two equations of the cell applied to all the gates at once, with
+its derivative worked out by hand:
+
+    gates = [σ, σ, tanh, σ](x W_ih^T + b_ih + h W_hh^T + b_hh)    lstm_gates
+    c'    = f * c + i * g                                         lstm_cell_state
+    h'    = o * tanh(c')                                          lstm_hidden_state
+
+The gate-by-gate cell stays the reference: tests/test_nn.py checks every kernel here against
+it, forward and backward, to round-off. PyTorch does the same (its LSTM runs fused kernels).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from minigrad.tensor import SliceGrad, Tensor, make_node
+
+
+@cache
+def gate_scale_offset(hidden_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per column of the (B, 4H) gate block: gate = scale * tanh(scale * pre) + offset.
+
+    sigmoid(z) = 1/2 tanh(z/2) + 1/2, so the sigmoid gates i, f, o take (1/2, 1/2) and the
+    candidate g, a plain tanh, takes (1, 0): all four gates are then one tanh over the block.
+    """
+    half, H = np.full(hidden_size, 0.5), hidden_size
+    scale = np.concatenate([half, half, np.ones(H), half])
+    offset = np.concatenate([half, half, np.zeros(H), half])
+    scale.flags.writeable = offset.flags.writeable = False  # shared by every call
+    return scale, offset
+
+
+def lstm_gates(
+    x: Tensor,
+    h: Tensor,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    bias_ih: Tensor,
+    bias_hh: Tensor,
+    forget_gate: bool = True,
+) -> Tensor:
+    """The four gate activations of an LSTM step as one node, in PyTorch's order i, f, g, o.
+
+    pre = x W_ih^T + b_ih + h W_hh^T + b_hh, then sigmoid on the i, f and o blocks and tanh
+    on the g block. x: (B, I), h: (B, H), weight_ih: (4H, I), weight_hh: (4H, H), biases:
+    (4H,). Returns (B, 4H). Without a forget gate (the 1997 cell) the f block is 1.
+
+    Backward: with gate = scale tanh(scale pre) + offset (see `gate_scale_offset`),
+    d gate / d pre = scale^2 (1 - tanh^2) = scale^2 - (gate - offset)^2, which is s (1 - s)
+    for a sigmoid and 1 - t^2 for the tanh, and 0 for a constant f = 1. Then, as for
+    `linear`: dx = d_pre W_ih, dh = d_pre W_hh, dW_ih = d_pre^T x, dW_hh = d_pre^T h,
+    db_ih = db_hh = d_pre summed over the batch.
+    """
+    xs, hs, w_ih, w_hh = x.data, h.data, weight_ih.data, weight_hh.data
+    H = w_hh.shape[1]
+    scale, offset = gate_scale_offset(H)
+    out = xs @ w_ih.T
+    out += hs @ w_hh.T
+    out += bias_ih.data + bias_hh.data  # (4H,) first: one small add, then one broadcast add
+    # in place: the pre-activations are not kept, which saves a (B, 4H) array per step
+    out *= scale
+    np.tanh(out, out=out)
+    out *= scale
+    out += offset
+    if not forget_gate:
+        out[:, H : 2 * H] = 1.0
+
+    def backward(g):
+        d_pre = out - offset
+        d_pre *= d_pre
+        np.subtract(scale * scale, d_pre, out=d_pre)
+        d_pre *= g
+        bias_grad = d_pre.sum(axis=0) if bias_ih.requires_grad or bias_hh.requires_grad else None
+        return (
+            d_pre @ w_ih if x.requires_grad else None,
+            d_pre @ w_hh if h.requires_grad else None,
+            d_pre.T @ xs if weight_ih.requires_grad else None,
+            d_pre.T @ hs if weight_hh.requires_grad else None,
+            bias_grad,  # one array for both biases: the engine never writes into it
+            bias_grad,
+        )
+
+    return make_node(out, (x, h, weight_ih, weight_hh, bias_ih, bias_hh), backward, "lstm_gates")
+
+
+def lstm_cell_state(gates: Tensor, c: Tensor) -> Tensor:
+    """c' = f * c + i * g. gates: (B, 4H) from `lstm_gates`, c: (B, H). Returns (B, H).
+
+    Backward: di = dc' g, df = dc' c, dg = dc' i (the o block gets nothing here), dc = dc' f.
+    """
+    H = c.shape[1]
+    act, cs = gates.data, c.data
+    i, f, g = act[:, :H], act[:, H : 2 * H], act[:, 2 * H : 3 * H]
+    out = f * cs
+    out += i * g
+
+    def backward(dc):
+        d_ifg = np.empty((dc.shape[0], 3 * H), dtype=dc.dtype)
+        np.multiply(dc, g, out=d_ifg[:, :H])
+        np.multiply(dc, cs, out=d_ifg[:, H : 2 * H])
+        np.multiply(dc, i, out=d_ifg[:, 2 * H :])
+        # a gradient for the i, f, g blocks only: the engine adds it in place there
+        return SliceGrad((slice(None), slice(0, 3 * H)), d_ifg), dc * f if c.requires_grad else None
+
+    return make_node(out, (gates, c), backward, "lstm_cell_state")
+
+
+def lstm_hidden_state(gates: Tensor, c: Tensor) -> Tensor:
+    """h' = o * tanh(c'). gates: (B, 4H) from `lstm_gates`, c: the new cell state (B, H).
+
+    Backward: do = dh' tanh(c'), dc' = dh' o (1 - tanh(c')^2).
+    """
+    H = c.shape[1]
+    o = gates.data[:, 3 * H :]
+    tanh_c = np.tanh(c.data)
+    out = o * tanh_c
+
+    def backward(dh):
+        dc = dh * o
+        dc *= 1.0 - tanh_c * tanh_c
+        return SliceGrad((slice(None), slice(3 * H, None)), dh * tanh_c), dc
+
+    return make_node(out, (gates, c), backward, "lstm_hidden_state")
+
+
+def lstm_cell(
+    x: Tensor,
+    h: Tensor,
+    c: Tensor,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    bias_ih: Tensor,
+    bias_hh: Tensor,
+    forget_gate: bool = True,
+) -> tuple[Tensor, Tensor]:
+    """One LSTM step in 3 nodes: the same (h', c') as `LSTMCell.step`. Shapes as there."""
+    gates = lstm_gates(x, h, weight_ih, weight_hh, bias_ih, bias_hh, forget_gate)
+    c_new = lstm_cell_state(gates, c)
+    return lstm_hidden_state(gates, c_new), c_new
