@@ -264,7 +264,8 @@ class Tensor:
     def relu(self) -> Tensor:
         positive = self.data > 0
         # slope 1 where x > 0, else 0 (0 at x = 0, as PyTorch)
-        return make_node(self.data * positive, (self,), lambda g: (g * positive,), "relu")
+        out = np.maximum(self.data, 0)  # not x * (x > 0): that is nan at x = -inf
+        return make_node(out, (self,), lambda g: (g * positive,), "relu")
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
         """Elementwise clamp to [min, max]; the gradient flows only where x was inside."""
@@ -295,7 +296,8 @@ class Tensor:
         out = self.data.max(axis=axis, keepdims=True)
         is_max = self.data == out
         # the gradient goes to the largest element; ties share it equally
-        share = is_max / is_max.sum(axis=axis, keepdims=True)
+        share = is_max.astype(self.dtype)  # float32 in, float32 gradient out
+        share /= share.sum(axis=axis, keepdims=True)
         out = out if keepdims else _drop_axes(out, axis)
         return make_node(out, (self,), lambda g: (_keep_axes(g, axis, keepdims) * share,), "max")
 
@@ -333,9 +335,11 @@ class Tensor:
         """Permute the axes (all reversed when none are given), as `numpy.transpose`."""
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
         axes = tuple(axes) if axes else tuple(reversed(range(self.ndim)))
-        if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
+        # -1 means the last axis; an axis outside [-ndim, ndim) is never valid
+        normalized = [a + self.ndim if a < 0 else a for a in axes]
+        if sorted(normalized) != list(range(self.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation for shape {self.shape}")
-        inverse = tuple(np.argsort([a % self.ndim for a in axes]))
+        inverse = tuple(np.argsort(normalized))
         return make_node(
             self.data.transpose(axes), (self,), lambda g: (g.transpose(inverse),), "transpose"
         )
@@ -482,36 +486,45 @@ def _to_float_array(data, dtype) -> np.ndarray:
     """A float copy of data: float64 unless float32 is asked for or given."""
     if isinstance(data, Tensor):
         data = data.data
-    if dtype is not None:
-        dtype = np.dtype(dtype)
-        if dtype not in (np.float32, np.float64):
-            raise TypeError(f"Tensor dtype must be float32 or float64, got {dtype}")
     try:
-        array = np.array(data, dtype=dtype)
+        # no dtype yet: asked for floats, numpy would read the text "1.5" as a number
+        array = np.array(data)
     except (ValueError, TypeError) as error:
         raise TypeError(
             f"Tensor needs numbers (a number, a nested list of equal lengths, or an array), "
             f"got {type(data).__name__}: {error}"
         ) from None
-    if array.dtype.kind in "biu" or array.dtype == np.float16:
-        return array.astype(np.float64)
-    if array.dtype.kind != "f":
+    if array.dtype.kind not in "biuf":
         raise TypeError(
             f"Tensor needs numbers, got an array of dtype {array.dtype} "
             f"({type(data).__name__}); convert it to float first"
         )
-    if array.dtype not in (np.float32, np.float64):
-        return array.astype(np.float64)
-    return array
+    if dtype is None:
+        dtype = array.dtype if array.dtype in (np.float32, np.float64) else np.float64
+    return array.astype(_float_dtype(dtype), copy=False)
+
+
+def _float_dtype(dtype) -> np.dtype:
+    """`dtype` as a numpy dtype, float64 for None; minigrad computes in float32 or float64."""
+    dtype = np.dtype(np.float64 if dtype is None else dtype)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"Tensor dtype must be float32 or float64, got {dtype}")
+    return dtype
 
 
 # ---- numerically stable functions on arrays, shared with nn ---------------------------------
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^-x), computed as (1 + tanh(x/2)) / 2: the same function, but e^-x would
-    overflow for x << 0 and tanh never does."""
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+    """1 / (1 + e^-x), written so that nothing overflows and small results keep their digits.
+
+    With e = e^-|x|, never above 1: sigmoid(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) for
+    x < 0. (The shortcut (1 + tanh(x/2)) / 2 never overflows either, but for x << 0 it adds
+    two numbers that nearly cancel: sigmoid(-30) keeps 3 correct digits, sigmoid(-40) is 0.)
+    """
+    e = np.exp(-np.abs(x))
+    s = 1.0 / (1.0 + e)
+    return np.where(x < 0, e * s, s)
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -609,11 +622,11 @@ def where(condition, a, b) -> Tensor:
 
 
 def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
-    return Tensor._leaf(np.zeros(_shape(shape), dtype=dtype or np.float64), requires_grad)
+    return Tensor._leaf(np.zeros(_shape(shape), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
-    return Tensor._leaf(np.ones(_shape(shape), dtype=dtype or np.float64), requires_grad)
+    return Tensor._leaf(np.ones(_shape(shape), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def zeros_like(x: Tensor, requires_grad: bool = False) -> Tensor:
@@ -626,13 +639,13 @@ def ones_like(x: Tensor, requires_grad: bool = False) -> Tensor:
 
 def rand(*shape, rng=None, dtype=None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1). rng: a seed, a numpy Generator, or None for the global one."""
-    data = get_rng(rng).random(_shape(shape)).astype(dtype or np.float64, copy=False)
+    data = get_rng(rng).random(_shape(shape)).astype(_float_dtype(dtype), copy=False)
     return Tensor._leaf(data, requires_grad)
 
 
 def randn(*shape, rng=None, dtype=None, requires_grad: bool = False) -> Tensor:
     """Standard normal. rng: a seed, a numpy Generator, or None for the global one."""
-    data = get_rng(rng).standard_normal(_shape(shape)).astype(dtype or np.float64, copy=False)
+    data = get_rng(rng).standard_normal(_shape(shape)).astype(_float_dtype(dtype), copy=False)
     return Tensor._leaf(data, requires_grad)
 
 

@@ -16,10 +16,17 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     Backward: dx = g W, dW = g^T x (summed over the batch), db = g summed over the batch.
     """
+    if weight.ndim != 2:
+        raise ValueError(f"linear: expected weight (out, in), got {weight.shape}")
     if x.shape[-1:] != weight.shape[1:]:
         raise ValueError(
             f"linear: input has shape {x.shape}, so its last size {x.shape[-1:]} must equal "
             f"in_features {weight.shape[1]} of the weight {weight.shape}"
+        )
+    # a bias of another shape could still broadcast, into a wrong result and a wrong gradient
+    if bias is not None and bias.shape != weight.shape[:1]:
+        raise ValueError(
+            f"linear: expected a bias of shape {weight.shape[:1]} (out_features), got {bias.shape}"
         )
     out = x.data @ weight.data.T
     if bias is not None:
@@ -62,8 +69,14 @@ def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:
             f"cross_entropy: expected logits (N, C) and target (N,), got {logits.shape} and "
             f"{classes.shape}"
         )
-    if classes.dtype.kind == "f" and np.any(classes != np.round(classes)):
-        raise TypeError("cross_entropy: target must hold class indices (integers)")
+    whole = classes.dtype.kind in "biu" or (
+        classes.dtype.kind == "f" and np.all(classes == np.round(classes))
+    )
+    if not whole:
+        raise TypeError(
+            "cross_entropy: target must hold class indices (integers), "
+            f"got {classes} of dtype {classes.dtype}"
+        )
     classes = classes.astype(np.intp)
     n, c = logits.shape
     if n and (classes.min() < 0 or classes.max() >= c):
