@@ -7,14 +7,14 @@ At the end of the file, matplotlib plots too long to repeat in a notebook cell.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from minigrad.autograd import topological_order
+from minigrad.autograd import no_grad, topological_order
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -294,3 +294,294 @@ def plot_gradient_heatmap(
     ax.figure.colorbar(image, ax=ax, extend="both", label=f"$|\\partial L / \\partial {state}|$")
     ax.set(xlabel="time step t", ylabel="unit", title=title)
     return image
+
+
+def plot_losses(
+    losses: Sequence[float] | dict[str, Sequence[float]],
+    ax: Axes | None = None,
+    baseline: float | None = None,
+    baseline_label: str = "baseline",
+    title: str = "Training loss",
+    log: bool = True,
+) -> Axes:
+    """Learning curves, loss against training step: one line per run, on a log scale unless
+    `log=False` (a loss often falls by orders of magnitude).
+
+    losses: one sequence of numbers (S,), or a dict {label: sequence} for several runs.
+    baseline: drawn as a dashed horizontal line, for instance the loss of the best model that
+    ignores its input: a run has learned something only below it.
+    ax: the Axes to draw into; None makes a new figure. Returns the Axes.
+    """
+    from matplotlib import pyplot as plt
+
+    curves = dict(losses) if isinstance(losses, dict) else {"": losses}
+    if not curves:
+        raise ValueError("plot_losses: got an empty dict; pass at least one curve")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.8))
+    for label, curve in curves.items():
+        curve = np.asarray(curve, dtype=float)
+        if curve.ndim != 1 or curve.size == 0:
+            name = f"curve {label!r}" if label else "the losses"
+            raise ValueError(
+                f"plot_losses: {name} must be a non-empty 1-D sequence of numbers, "
+                f"got shape {curve.shape}"
+            )
+        ax.plot(np.arange(curve.size), curve, label=label or None)
+    if baseline is not None:
+        ax.axhline(baseline, color="k", linestyle="--", linewidth=1, label=baseline_label)
+    if log:
+        ax.set_yscale("log")
+    ax.set(xlabel="training step", ylabel="loss", title=title)
+    if baseline is not None or "" not in curves:  # a legend only when something is named
+        ax.legend()
+    return ax
+
+
+def plot_decision_boundary(
+    predict: Callable[[np.ndarray], np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    ax: Axes | None = None,
+    resolution: int = 80,
+    margin: float = 0.5,
+    title: str = "Decision regions",
+) -> Axes:
+    """The class a model predicts at every point of the plane, with the data on top.
+
+    predict: maps points (M, 2) to scores, either (M,) for two classes (class 1 where the
+    score is > 0) or (M, C) for C classes (the class with the largest score).
+    X: the data (N, 2); y: their labels (N,), 0..C-1, or -1 and +1 for two classes. Labels
+    are coloured in sorted order, so that -1 and class 0 share a colour, as do +1 and class 1.
+    The plane is sampled on a resolution x resolution grid around X (plus `margin`).
+    ax: the Axes to draw into; None makes a new figure. Returns the Axes, whose first image,
+    `ax.images[0]`, holds the predicted class of every grid point (row 0 at the bottom).
+    """
+    from matplotlib import pyplot as plt
+    from matplotlib.colors import ListedColormap
+
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"plot_decision_boundary: X must have shape (N, 2), got {X.shape}")
+    if y.shape != X.shape[:1]:
+        raise ValueError(
+            f"plot_decision_boundary: y must have shape ({len(X)},), one label per point, "
+            f"got {y.shape}"
+        )
+    (left, bottom), (right, top) = X.min(axis=0) - margin, X.max(axis=0) + margin
+    grid_x, grid_y = np.meshgrid(
+        np.linspace(left, right, resolution), np.linspace(bottom, top, resolution)
+    )
+    points = np.stack([grid_x.ravel(), grid_y.ravel()], axis=1)
+    scores = np.asarray(predict(points), dtype=float)
+    if scores.shape == (len(points),):
+        predicted = (scores > 0).astype(int)
+    elif scores.ndim == 2 and len(scores) == len(points):
+        predicted = scores.argmax(axis=1)
+    else:
+        raise ValueError(
+            f"plot_decision_boundary: predict(points) for points of shape {points.shape} must "
+            f"return scores ({len(points)},) or class scores ({len(points)}, C), "
+            f"got {scores.shape}"
+        )
+    labels = np.unique(y)
+    n_classes = max(len(labels), int(predicted.max()) + 1)
+    colors = plt.get_cmap("tab10").colors[:n_classes]
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4.2))
+    ax.imshow(
+        predicted.reshape(resolution, resolution),
+        extent=(left, right, bottom, top),
+        origin="lower",  # row 0 of the grid has the smallest x_2
+        aspect="auto",
+        interpolation="nearest",
+        cmap=ListedColormap(colors),
+        vmin=-0.5,  # class k gets colour k
+        vmax=n_classes - 0.5,
+        alpha=0.3,
+    )
+    for k, label in enumerate(labels):
+        ax.scatter(*X[y == label].T, s=18, color=colors[k], edgecolors="k", linewidths=0.5)
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title)
+    return ax
+
+
+def pulse_memory(cell, steps: int, pulse: float = 1.0) -> np.ndarray:
+    """How long a recurrent cell remembers one input: ||h_t(pulse) - h_t(no pulse)||.
+
+    The cell (an RNNCell, GRUCell or LSTMCell, with a batch of one) is run twice from a zero
+    state over `steps` steps of zero input, the first time with `pulse` added to every input
+    at t = 0. Returns (steps,): the distance between the two hidden states after each step.
+    """
+    from minigrad.tensor import Tensor
+
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"pulse_memory: steps must be a positive int, got {steps!r}")
+    runs = []
+    with no_grad():
+        for first_input in (pulse, 0.0):
+            inputs = np.zeros((steps, 1, cell.input_size))
+            inputs[0] = first_input
+            state, hidden = None, []
+            for x_t in inputs:
+                state = cell(Tensor(x_t), state)
+                # an LSTM cell's state is the pair (h, c); the others' is h itself
+                hidden.append((state[0] if isinstance(state, tuple) else state).data[0])
+            runs.append(np.array(hidden))
+    return np.linalg.norm(runs[0] - runs[1], axis=1)
+
+
+# ---- chapter 0: a map of the course, one small picture per chapter --------------------------
+
+
+def chapter_gallery() -> Figure:
+    """Seven small plots, one per chapter, each computed on the spot by a few lines of
+    minigrad (nothing is read from disk); it takes about a second. Returns the Figure, whose
+    first seven axes are the chapters in order."""
+    from matplotlib import pyplot as plt
+
+    fig, axes = plt.subplots(2, 4, figsize=(15, 6.6))
+    previews = (
+        _preview_derivative,
+        _preview_curve_fit,
+        _preview_memory,
+        _preview_vanishing_gradient,
+        _preview_lstm_gates,
+        _preview_constant_error_flow,
+        _preview_adding_problem,
+    )
+    for ax, preview in zip(axes.flat, previews):
+        preview(ax)
+        ax.title.set_fontsize(10)
+    axes.flat[-1].axis("off")  # seven chapters in a grid of eight
+    fig.suptitle("The course in seven pictures, each one computed by minigrad")
+    fig.tight_layout()
+    return fig
+
+
+def _preview_derivative(ax: Axes) -> None:
+    """Chapter 1: f(x) = x tanh(x), and its slope read off `Value.backward()`."""
+    from minigrad.scalar import Value
+
+    xs = np.linspace(-3, 3, 61)
+    values, slopes = [], []
+    for x in xs:
+        x = Value(float(x))
+        f = x * x.tanh()
+        f.backward()
+        values.append(f.data)
+        slopes.append(x.grad)
+    ax.plot(xs, values, label=r"$f(x) = x \tanh x$")
+    ax.plot(xs, slopes, label="$f'(x)$ by backward()")
+    ax.legend(fontsize=8)
+    ax.set(xlabel="x", ylabel="value", title="1 · scalar autograd: slopes by backward()")
+
+
+def _preview_curve_fit(ax: Axes) -> None:
+    """Chapter 2: a tensor MLP, 1 -> 32 -> 1, fitted to sin(3x) by Adam."""
+    from minigrad.nn import Linear
+    from minigrad.nn import functional as F
+    from minigrad.optim import Adam
+    from minigrad.tensor import Tensor
+
+    x = Tensor(np.linspace(-1, 1, 48)[:, None])
+    y = np.sin(3 * x.data)
+    hidden, out = Linear(1, 32, rng=0), Linear(32, 1, rng=1)
+    optimizer = Adam(hidden.parameters() + out.parameters(), lr=0.03)
+    for _ in range(300):
+        optimizer.zero_grad()
+        F.mse_loss(out(hidden(x).tanh()), y).backward()
+        optimizer.step()
+    ax.plot(x.data, y, "o", markersize=3, label="data")
+    ax.plot(x.data, out(hidden(x).tanh()).data, label="MLP")
+    ax.legend(fontsize=8)
+    ax.set(xlabel="x", ylabel="y", title="2 · tensors: an MLP fits sin(3x)")
+
+
+def _preview_memory(ax: Axes) -> None:
+    """Chapter 3: how long an RNN cell remembers a pulse, for a weak and a strong W_hh."""
+    from minigrad.nn import RNNCell
+
+    for scale in (1.0, 2.0):
+        cell = RNNCell(1, 16, rng=0)
+        cell.weight_hh.data *= scale
+        ax.semilogy(np.arange(1, 41), pulse_memory(cell, 40), label=f"$W_{{hh}}$ × {scale:g}")
+    ax.legend(fontsize=8)
+    ax.set(
+        xlabel="time step t (pulse at t = 0)",
+        ylabel="trace of the pulse in $h_t$",
+        title="3 · RNN: the hidden state forgets",
+    )
+
+
+def _preview_vanishing_gradient(ax: Axes) -> None:
+    """Chapter 4: the gradient reaching each time step of a tanh RNN, on a log scale."""
+    from minigrad.widgets import rnn_gradient_norms
+
+    for rho in (0.8, 1.0, 1.3):
+        ax.semilogy(np.arange(1, 61), rnn_gradient_norms(60, rho, "tanh"), label=f"ρ = {rho}")
+    ax.legend(fontsize=8)
+    ax.set(
+        xlabel="time step t (loss at t = 60)",
+        ylabel=r"$\|\partial L / \partial h_t\|$",
+        title="4 · the gradient vanishes (or explodes)",
+    )
+
+
+def _preview_lstm_gates(ax: Axes) -> None:
+    """Chapter 5: one unit of an LSTM cell, its gates and cell state, over a sine input."""
+    from minigrad.nn import LSTMCell
+    from minigrad.tensor import Tensor
+
+    cell = LSTMCell(1, 8, rng=0)
+    state, rows = None, []
+    with no_grad():
+        for x_t in 3 * np.sin(np.linspace(0, 4 * np.pi, 40)):
+            h, c, gates = cell.step(Tensor([[x_t]]), state)
+            state = (h, c)
+            rows.append([gates.input.data[0, 0], gates.forget.data[0, 0], c.data[0, 0]])
+    for k, name in enumerate(("input gate $i_t$", "forget gate $f_t$", "cell state $c_t$")):
+        ax.plot([row[k] for row in rows], label=name)
+    ax.legend(fontsize=8)
+    ax.set(xlabel="time step t", ylabel="activation", title="5 · LSTM: gates and cell state")
+
+
+def _preview_constant_error_flow(ax: Axes) -> None:
+    """Chapter 6: the gradient through time of a plain RNN's h_t, and along the cell state
+    c_t of the 1997 LSTM (no forget gate), for a loss that reads the last step."""
+    from minigrad.nn import LSTMCell, RNNCell
+    from minigrad.tensor import Tensor
+
+    steps = 60
+    inputs = np.random.default_rng(0).standard_normal((steps, 1, 1))
+    rnn, lstm = RNNCell(1, 8, rng=0), LSTMCell(1, 8, forget_gate=False, rng=0)
+    h, rnn_states, state, cell_states = None, [], None, []
+    for x_t in inputs:
+        h = rnn(Tensor(x_t), h)
+        state = lstm(Tensor(x_t), state)
+        rnn_states.append(h)
+        cell_states.append(state[1])
+    rnn_states[-1].sum().backward()
+    cell_states[-1].sum().backward()
+    t = np.arange(1, steps + 1)
+    ax.semilogy(t, [np.linalg.norm(s.grad) for s in rnn_states], label="RNN, $h_t$")
+    ax.semilogy(t, [np.linalg.norm(s.grad) for s in cell_states], label="LSTM, $c_t$")
+    ax.legend(fontsize=8)
+    ax.set(
+        xlabel=f"time step t (loss at t = {steps})",
+        ylabel="gradient norm",
+        title="6 · LSTM: the error does not vanish",
+    )
+
+
+def _preview_adding_problem(ax: Axes) -> None:
+    """Chapter 7: one sequence of the adding problem, its two marked values in red."""
+    from minigrad.tasks import adding_problem
+
+    x, y = adding_problem(1, 40, rng=3)
+    values, marked = x[:, 0, 0], np.flatnonzero(x[:, 0, 1])
+    ax.bar(np.arange(40), values, color="lightgray")
+    ax.bar(marked, values[marked], color="C3", label=f"marked: their sum is {y[0, 0]:.2f}")
+    ax.legend(fontsize=8)
+    ax.set(xlabel="time step t", ylabel="value", title="7 · long range: the adding problem")
