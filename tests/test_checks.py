@@ -1,0 +1,962 @@
+"""The exercises' checks: each passes a right answer and rejects plausible wrong ones, saying why.
+
+The first part runs the checking functions in-process (fast, no kernel). The last part grades
+the exercise and solution notebooks with the real grader, once per folder: the solutions get
+full marks, the blank exercises zero, and both run top to bottom.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import types
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import Tensor, grading
+from minigrad.autograd import topological_order
+from minigrad.checks import PARTS
+from minigrad.grading import parts_in, run_check
+from minigrad.nn import functional as F
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def passes(part: str, answer) -> None:
+    result = run_check(part, answer)
+    assert result.message == "passed", result.message
+    assert result.points == PARTS[part].points
+
+
+def fails(part: str, answer, *fragments: str) -> str:
+    """Check that `answer` gets 0 points with a message holding every fragment."""
+    result = run_check(part, answer)
+    assert result.points == 0, f"{part} passed a wrong answer"
+    for fragment in fragments:
+        assert fragment in result.message, result.message
+    return result.message
+
+
+# ----------------------------------------------------------------------------------------------
+# 1. scalar autograd
+# ----------------------------------------------------------------------------------------------
+
+
+def mul_local_grads(a, b):
+    return b, a
+
+
+def tanh_local_grad(x):
+    return 1 - math.tanh(x) ** 2
+
+
+def exp_local_grad(x):
+    return math.exp(x)
+
+
+def scalar_backward(root):
+    root.grad = 1.0
+    for node in reversed(topological_order(root)):
+        for parent, local_grad in zip(node._parents, node._local_grads):
+            parent.grad += local_grad * node.grad
+
+
+def test_scalar_mul_passes_the_product_rule():
+    passes("scalar.mul", mul_local_grads)
+
+
+def test_scalar_mul_names_swapped_slopes():
+    fails("scalar.mul", lambda a, b: (a, b), "got 2, expected -3", "the other factor, b")
+
+
+def test_scalar_mul_asks_for_a_pair():
+    fails("scalar.mul", lambda a, b: b, "should return a pair", "got a float")
+
+
+def test_scalar_tanh_passes():
+    passes("scalar.tanh", tanh_local_grad)
+
+
+def test_scalar_tanh_rejects_an_unsquared_tanh():
+    fails("scalar.tanh", lambda x: 1 - math.tanh(x), "must be squared", "x = 0.5")
+
+
+def test_scalar_tanh_rejects_the_slope_of_the_sigmoid():
+    def sigmoid_slope(x):
+        s = 1 / (1 + math.exp(-x))
+        return s * (1 - s)
+
+    fails("scalar.tanh", sigmoid_slope, "slope of the sigmoid")
+
+
+def test_scalar_exp_passes_and_rejects_the_power_rule():
+    passes("scalar.exp", exp_local_grad)
+    fails("scalar.exp", lambda x: x * math.exp(x - 1), "power rule")
+
+
+def test_scalar_backward_passes():
+    passes("scalar.backward", scalar_backward)
+
+
+def test_scalar_backward_rejects_assignment_instead_of_accumulation():
+    def overwrites(root):
+        root.grad = 1.0
+        for node in reversed(topological_order(root)):
+            for parent, local_grad in zip(node._parents, node._local_grads):
+                parent.grad = local_grad * node.grad
+
+    fails("scalar.backward", overwrites, ".grad", "+=")
+
+
+def test_scalar_backward_rejects_the_wrong_direction():
+    def forwards(root):
+        root.grad = 1.0
+        for node in topological_order(root):
+            for parent, local_grad in zip(node._parents, node._local_grads):
+                parent.grad += local_grad * node.grad
+
+    fails("scalar.backward", forwards, "still 0")
+
+
+def test_scalar_backward_rejects_a_missing_seed():
+    def no_seed(root):
+        for node in reversed(topological_order(root)):
+            for parent, local_grad in zip(node._parents, node._local_grads):
+                parent.grad += local_grad * node.grad
+
+    fails("scalar.backward", no_seed, "root.grad is wrong", "root.grad = 1.0")
+
+
+def test_scalar_backward_names_the_recursion_limit():
+    def recursive(root):
+        root.grad = 1.0
+
+        def visit(node):
+            for parent, local_grad in zip(node._parents, node._local_grads):
+                parent.grad += local_grad * node.grad
+                visit(parent)
+
+        visit(root)
+
+    # right on trees only, and too deep for the chain of 1500 operations
+    message = fails("scalar.backward", recursive)
+    assert "recursion limit" in message or ".grad" in message
+
+
+# ----------------------------------------------------------------------------------------------
+# 2. tensors
+# ----------------------------------------------------------------------------------------------
+
+
+def unbroadcast(grad, shape):
+    grad = grad.sum(axis=tuple(range(grad.ndim - len(shape))))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1)
+    return grad.sum(axis=stretched, keepdims=True)
+
+
+def mul_backward(a, b, grad):
+    return unbroadcast(grad * b, a.shape), unbroadcast(grad * a, b.shape)
+
+
+def matmul_backward(A, B, grad):
+    return grad @ B.T, A.T @ grad
+
+
+def softmax_backward(s, grad):
+    return s * (grad - (grad * s).sum(axis=-1, keepdims=True))
+
+
+def test_tensors_parts_pass_right_answers():
+    passes("tensors.unbroadcast", unbroadcast)
+    passes("tensors.mul_backward", mul_backward)
+    passes("tensors.matmul_backward", matmul_backward)
+    passes("tensors.softmax_backward", softmax_backward)
+
+
+def test_unbroadcast_rejects_dropping_the_size_one_axes():
+    def no_keepdims(grad, shape):
+        grad = grad.sum(axis=tuple(range(grad.ndim - len(shape))))
+        stretched = tuple(i for i, n in enumerate(shape) if n == 1)
+        return grad.sum(axis=stretched)
+
+    fails("tensors.unbroadcast", no_keepdims, "expected an array of shape (4, 1)", "keepdims")
+
+
+def test_unbroadcast_rejects_summing_the_leading_axes_only():
+    def leading_only(grad, shape):
+        return grad.sum(axis=tuple(range(grad.ndim - len(shape))))
+
+    fails("tensors.unbroadcast", leading_only, "shape (4, 3), expected an array of shape (4, 1)")
+
+
+def test_mul_backward_rejects_a_missing_unbroadcast():
+    def no_unbroadcast(a, b, grad):
+        return grad * b, grad * a
+
+    fails(
+        "tensors.mul_backward", no_unbroadcast, "grad_a is an array of shape (3, 4)", "unbroadcast"
+    )
+
+
+def test_matmul_backward_rejects_a_transposed_gradient():
+    fails(
+        "tensors.matmul_backward",
+        lambda A, B, grad: (grad @ B.T, grad.T @ A),
+        "grad_B is an array of shape (4, 3), expected an array of shape (3, 4)",
+        "transposed",
+    )
+
+
+def test_softmax_backward_rejects_the_diagonal_only():
+    fails("tensors.softmax_backward", lambda s, grad: s * (1 - s) * grad, "diagonal")
+
+
+def test_softmax_backward_rejects_a_sum_without_keepdims():
+    def flat_sum(s, grad):
+        total = (grad * s).sum(axis=-1)
+        if s.shape[0] != s.shape[1]:
+            total = total[:, None]  # a learner who patched the shape error for this case only
+        return s * (grad - total)
+
+    fails("tensors.softmax_backward", flat_sum, "keepdims=True")
+
+
+def test_a_backward_that_breaks_the_gradient_is_caught_by_gradcheck():
+    calls = []
+
+    def right_then_wrong(A, B, grad):
+        calls.append(1)
+        if len(calls) <= 2:  # the two direct comparisons see the right rule
+            return grad @ B.T, A.T @ grad
+        return 2 * grad @ B.T, A.T @ grad
+
+    fails("tensors.matmul_backward", right_then_wrong, "disagrees with finite differences")
+
+
+# ----------------------------------------------------------------------------------------------
+# 3. RNN and BPTT
+# ----------------------------------------------------------------------------------------------
+
+
+def rnn_cell(x, h, cell):
+    return (x @ cell.weight_ih.T + cell.bias_ih + h @ cell.weight_hh.T + cell.bias_hh).tanh()
+
+
+def rnn_forward(cell, x, h0=None):
+    h, states = h0, []
+    for t in range(x.shape[0]):
+        h = cell(x[t], h)
+        states.append(h)
+    return minigrad.stack(states)
+
+
+def bptt_hidden_grads(hs, weight_hh, grad_h_last):
+    grads = np.zeros_like(hs)
+    grads[-1] = grad_h_last
+    for t in range(len(hs) - 1, 0, -1):
+        grads[t - 1] = (grads[t] * (1 - hs[t] ** 2)) @ weight_hh
+    return grads
+
+
+def bptt_weight_grad(hs, weight_hh, grad_h_last):
+    grads = bptt_hidden_grads(hs, weight_hh, grad_h_last)
+    d_pre = grads[1:] * (1 - hs[1:] ** 2)
+    return sum(d_pre[t].T @ hs[t] for t in range(len(d_pre)))
+
+
+def test_rnn_parts_pass_right_answers():
+    passes("rnn.cell", rnn_cell)
+    passes("rnn.forward", rnn_forward)
+    passes("rnn.bptt_hidden", bptt_hidden_grads)
+    passes("rnn.bptt_weight", bptt_weight_grad)
+
+
+def test_rnn_cell_rejects_a_sigmoid_where_tanh_belongs():
+    def sigmoid_cell(x, h, cell):
+        return (x @ cell.weight_ih.T + cell.bias_ih + h @ cell.weight_hh.T + cell.bias_hh).sigmoid()
+
+    fails("rnn.cell", sigmoid_cell, "sigmoid of the sum", "uses tanh")
+
+
+def test_rnn_cell_rejects_numpy_that_cuts_the_graph():
+    def numpy_cell(x, h, cell):
+        pre = x.data @ cell.weight_ih.data.T + h.data @ cell.weight_hh.data.T
+        return np.tanh(pre + cell.bias_ih.data + cell.bias_hh.data)
+
+    fails("rnn.cell", numpy_cell, "should return a minigrad Tensor", "numpy array")
+
+
+def test_rnn_cell_rejects_a_tensor_rebuilt_from_numpy():
+    def rewrapped(x, h, cell):
+        return Tensor(rnn_cell(x, h, cell).data, requires_grad=True)
+
+    fails("rnn.cell", rewrapped, "finite differences")
+
+
+def test_rnn_forward_rejects_states_one_step_late():
+    def late(cell, x, h0=None):
+        states = [h0 if h0 is not None else minigrad.zeros(x.shape[1], cell.hidden_size)]
+        for t in range(x.shape[0] - 1):
+            states.append(cell(x[t], states[-1]))
+        return minigrad.stack(states)
+
+    fails("rnn.forward", late, "one step late")
+
+
+def test_rnn_forward_rejects_h0_among_the_outputs():
+    def with_h0(cell, x, h0=None):
+        states = [h0 if h0 is not None else minigrad.zeros(x.shape[1], cell.hidden_size)]
+        for t in range(x.shape[0]):
+            states.append(cell(x[t], states[-1]))
+        return minigrad.stack(states)
+
+    fails("rnn.forward", with_h0, "expected an array of shape (5, 2, 4)", "not an output")
+
+
+def test_bptt_hidden_rejects_an_off_by_one_in_time():
+    def off_by_one(hs, weight_hh, grad_h_last):
+        grads = np.zeros_like(hs)
+        grads[-1] = grad_h_last
+        for t in range(len(hs) - 1, 0, -1):
+            grads[t - 1] = (grads[t] * (1 - hs[t - 1] ** 2)) @ weight_hh
+        return grads
+
+    fails("rnn.bptt_hidden", off_by_one, "Off by one step", "1 - h_t^2")
+
+
+def test_bptt_hidden_rejects_a_transposed_weight():
+    def transposed(hs, weight_hh, grad_h_last):
+        return bptt_hidden_grads(hs, weight_hh.T, grad_h_last)
+
+    fails("rnn.bptt_hidden", transposed, "W_hh is transposed")
+
+
+def test_bptt_hidden_asks_for_dl_dh0_too():
+    fails(
+        "rnn.bptt_hidden",
+        lambda hs, w, g: bptt_hidden_grads(hs, w, g)[1:],
+        "expected an array of shape (7, 2, 4)",
+    )
+
+
+def test_bptt_weight_rejects_an_off_by_one_in_time():
+    def off_by_one(hs, weight_hh, grad_h_last):
+        grads = bptt_hidden_grads(hs, weight_hh, grad_h_last)
+        d_pre = grads[1:] * (1 - hs[1:] ** 2)
+        return sum(d_pre[t].T @ hs[t + 1] for t in range(len(d_pre)))
+
+    fails("rnn.bptt_weight", off_by_one, "Off by one step", "h_{t-1}")
+
+
+def test_bptt_weight_rejects_a_transposed_gradient():
+    fails("rnn.bptt_weight", lambda hs, w, g: bptt_weight_grad(hs, w, g).T, "matrix is transposed")
+
+
+# ----------------------------------------------------------------------------------------------
+# 4. vanishing gradient
+# ----------------------------------------------------------------------------------------------
+
+
+def hidden_grad_norms(cell, x):
+    h, states = None, []
+    for t in range(x.shape[0]):
+        h = cell(x[t], h)
+        states.append(h)
+    states[-1].sum().backward()
+    return np.array([np.linalg.norm(s.grad) for s in states])
+
+
+def rnn_jacobian(h_next, weight_hh):
+    return np.diag(1 - h_next**2) @ weight_hh
+
+
+def gradient_bound(weight_hh, steps):
+    return np.linalg.norm(weight_hh, ord=2) ** steps
+
+
+def clip_grad_norm_(params, max_norm):
+    grads = [p for p in params if p.grad is not None]
+    total = math.sqrt(sum(float((p.grad**2).sum()) for p in grads))
+    if total > max_norm:
+        for p in grads:
+            p.grad = p.grad * (max_norm / total)
+    return total
+
+
+def test_vanishing_parts_pass_right_answers():
+    passes("vanishing.grad_norms", hidden_grad_norms)
+    passes("vanishing.jacobian", rnn_jacobian)
+    passes("vanishing.bound", gradient_bound)
+    passes("vanishing.clip_grad_norm", clip_grad_norm_)
+
+
+def test_grad_norms_rejects_the_reversed_order():
+    fails("vanishing.grad_norms", lambda cell, x: hidden_grad_norms(cell, x)[::-1], "backwards")
+
+
+def test_jacobian_rejects_scaled_columns():
+    fails(
+        "vanishing.jacobian",
+        lambda h, w: w @ np.diag(1 - h**2),
+        "scaled the columns",
+        "h_next = ",
+    )
+
+
+def test_jacobian_rejects_a_transposed_weight():
+    fails("vanishing.jacobian", lambda h, w: np.diag(1 - h**2) @ w.T, "transposed")
+
+
+def test_bound_rejects_the_spectral_radius():
+    def spectral_radius_power(w, steps):
+        return np.abs(np.linalg.eigvals(w)).max() ** steps
+
+    fails("vanishing.bound", spectral_radius_power, "is no bound", "spectral radius")
+
+
+def test_clip_rejects_clipping_each_gradient_on_its_own():
+    def per_tensor(params, max_norm):
+        total = math.sqrt(sum(float((p.grad**2).sum()) for p in params if p.grad is not None))
+        for p in params:
+            if p.grad is not None:
+                norm = np.linalg.norm(p.grad)
+                p.grad = p.grad * min(1.0, max_norm / norm)
+        return total
+
+    fails("vanishing.clip_grad_norm", per_tensor, "each gradient by its own norm")
+
+
+def test_clip_rejects_clipping_each_entry():
+    def per_entry(params, max_norm):
+        total = math.sqrt(sum(float((p.grad**2).sum()) for p in params if p.grad is not None))
+        for p in params:
+            if p.grad is not None:
+                p.grad = np.clip(p.grad, -max_norm, max_norm)
+        return total
+
+    fails("vanishing.clip_grad_norm", per_entry, "each entry")
+
+
+def test_clip_asks_to_skip_parameters_without_a_gradient():
+    def trips_on_none(params, max_norm):
+        total = math.sqrt(sum(float((p.grad**2).sum()) for p in params))
+        for p in params:
+            p.grad = p.grad * min(1.0, max_norm / total)
+        return total
+
+    fails("vanishing.clip_grad_norm", trips_on_none, ".grad None")
+
+
+def test_clip_rejects_returning_the_norm_after_clipping():
+    def after(params, max_norm):
+        clip_grad_norm_(params, max_norm)
+        return min(max_norm, clip_grad_norm_(params, max_norm))
+
+    fails("vanishing.clip_grad_norm", after, "norm before")
+
+
+# ----------------------------------------------------------------------------------------------
+# 5. the LSTM cell
+# ----------------------------------------------------------------------------------------------
+
+
+def gate_preactivation(x, h, cell, k):
+    H = cell.hidden_size
+    rows = slice(k * H, (k + 1) * H)
+    return (
+        x @ cell.weight_ih[rows].T
+        + cell.bias_ih[rows]
+        + h @ cell.weight_hh[rows].T
+        + cell.bias_hh[rows]
+    )
+
+
+def input_gate(x, h, cell):
+    return gate_preactivation(x, h, cell, 0).sigmoid()
+
+
+def forget_gate(x, h, cell):
+    return gate_preactivation(x, h, cell, 1).sigmoid()
+
+
+def candidate(x, h, cell):
+    return gate_preactivation(x, h, cell, 2).tanh()
+
+
+def output_gate(x, h, cell):
+    return gate_preactivation(x, h, cell, 3).sigmoid()
+
+
+def lstm_step(x, h, c, cell):
+    c_new = forget_gate(x, h, cell) * c + input_gate(x, h, cell) * candidate(x, h, cell)
+    return output_gate(x, h, cell) * c_new.tanh(), c_new
+
+
+def test_lstm_parts_pass_right_answers():
+    passes("lstm.preactivation", gate_preactivation)
+    passes("lstm.input_gate", input_gate)
+    passes("lstm.forget_gate", forget_gate)
+    passes("lstm.candidate", candidate)
+    passes("lstm.output_gate", output_gate)
+    passes("lstm.step", lstm_step)
+
+
+def test_preactivation_rejects_the_wrong_block():
+    fails(
+        "lstm.preactivation",
+        lambda x, h, cell, k: gate_preactivation(x, h, cell, (k + 1) % 4),
+        "That is block 1",
+        "rows k*H to (k+1)*H - 1 = 0 to 3",
+    )
+
+
+def test_forget_gate_rejects_a_tanh_where_a_sigmoid_belongs():
+    fails(
+        "lstm.forget_gate",
+        lambda x, h, cell: gate_preactivation(x, h, cell, 1).tanh(),
+        "should lie in [0, 1], but is -",
+        "tanh of the right block",
+    )
+
+
+def test_forget_gate_rejects_the_input_gates_block():
+    fails("lstm.forget_gate", input_gate, "sigmoid of the input gate's block (k = 0)")
+
+
+def test_candidate_rejects_a_sigmoid():
+    fails(
+        "lstm.candidate",
+        lambda x, h, cell: gate_preactivation(x, h, cell, 2).sigmoid(),
+        "sigmoid of the right block",
+        "tanh of block k = 2",
+    )
+
+
+def test_output_gate_rejects_the_candidates_block():
+    fails(
+        "lstm.output_gate",
+        lambda x, h, cell: gate_preactivation(x, h, cell, 2).sigmoid(),
+        "candidate's block",
+    )
+
+
+def test_lstm_step_rejects_a_forget_gate_applied_to_h():
+    def forgets_h(x, h, c, cell):
+        c_new = forget_gate(x, h, cell) * h + input_gate(x, h, cell) * candidate(x, h, cell)
+        return output_gate(x, h, cell) * c_new.tanh(), c_new
+
+    fails("lstm.step", forgets_h, "c_new is wrong", "forget gate is applied to h")
+
+
+def test_lstm_step_rejects_a_missing_tanh():
+    def no_tanh(x, h, c, cell):
+        _, c_new = lstm_step(x, h, c, cell)
+        return output_gate(x, h, cell) * c_new, c_new
+
+    fails("lstm.step", no_tanh, "h_new is wrong", "tanh is missing")
+
+
+def test_lstm_step_notices_swapped_outputs():
+    fails("lstm.step", lambda x, h, c, cell: lstm_step(x, h, c, cell)[::-1], "order is (h', c')")
+
+
+# ----------------------------------------------------------------------------------------------
+# 6. constant error flow
+# ----------------------------------------------------------------------------------------------
+
+
+def run_lstm(cell, x, h0, c0):
+    h, cell_states, forget_gates = h0, [c0], []
+    for t in range(x.shape[0]):
+        h, c, gates = cell.step(x[t], (h, cell_states[-1]))
+        cell_states.append(c)
+        forget_gates.append(gates.forget)
+    return cell_states, forget_gates
+
+
+def cell_state_grads(forget_gates):
+    grads = np.ones((len(forget_gates) + 1, *forget_gates.shape[1:]))
+    for k in range(len(forget_gates) - 1, -1, -1):
+        grads[k] = grads[k + 1] * forget_gates[k]
+    return grads
+
+
+def add_forget_bias(cell, value):
+    H = cell.hidden_size
+    cell.bias_ih.data[H : 2 * H] += value
+
+
+def test_carousel_parts_pass_right_answers():
+    passes("carousel.run_lstm", run_lstm)
+    passes("carousel.cell_grads", cell_state_grads)
+    passes("carousel.forget_bias", add_forget_bias)
+
+
+def test_run_lstm_asks_for_c0_in_the_cell_states():
+    fails(
+        "carousel.run_lstm",
+        lambda cell, x, h0, c0: (run_lstm(cell, x, h0, c0)[0][1:], run_lstm(cell, x, h0, c0)[1]),
+        "has 5 entries",
+        "expected 6",
+    )
+
+
+def test_run_lstm_wants_the_tensors_themselves():
+    def stacked(cell, x, h0, c0):
+        cell_states, forget_gates = run_lstm(cell, x, h0, c0)
+        return minigrad.stack(cell_states), forget_gates
+
+    fails("carousel.run_lstm", stacked, "should be a list of Tensors")
+
+
+def test_run_lstm_wants_the_graph_connected_to_c0():
+    def copies_c0(cell, x, h0, c0):
+        return run_lstm(cell, x, h0, Tensor(c0.data.copy(), requires_grad=True))
+
+    fails("carousel.run_lstm", copies_c0, "No gradient reached c0", "not a copy")
+
+
+def test_cell_grads_rejects_an_off_by_one_in_time():
+    def off_by_one(forget_gates):
+        grads = np.ones((len(forget_gates) + 1, *forget_gates.shape[1:]))
+        for k in range(len(forget_gates) - 1, -1, -1):
+            grads[k] = grads[k + 1] * forget_gates[k - 1]
+        return grads
+
+    fails("carousel.cell_grads", off_by_one, "Off by one step", "f_{k+1}")
+
+
+def test_cell_grads_asks_for_the_last_entry():
+    fails(
+        "carousel.cell_grads",
+        lambda f: cell_state_grads(f)[:-1],
+        "expected an array of shape (9, 2, 3)",
+    )
+
+
+def test_forget_bias_rejects_the_input_gates_block():
+    def input_block(cell, value):
+        cell.bias_ih.data[: cell.hidden_size] += value
+
+    fails("carousel.forget_bias", input_block, "entries 0 to 3", "4 to 7")
+
+
+def test_forget_bias_rejects_a_new_tensor():
+    def replaces(cell, value):
+        H = cell.hidden_size
+        bias = cell.bias_ih.data.copy()
+        bias[H : 2 * H] += value
+        cell.bias_ih = Tensor(bias, requires_grad=True)
+
+    fails("carousel.forget_bias", replaces, "replaced by a new tensor")
+
+
+def test_forget_bias_rejects_adding_to_both_biases():
+    def both(cell, value):
+        add_forget_bias(cell, value)
+        cell.bias_hh.data[cell.hidden_size : 2 * cell.hidden_size] += value
+
+    fails("carousel.forget_bias", both, "bias_hh stays")
+
+
+# ----------------------------------------------------------------------------------------------
+# 7. long-range tasks
+# ----------------------------------------------------------------------------------------------
+
+
+def adding_problem(batch_size, seq_len, rng=None):
+    rng = np.random.default_rng(rng)
+    values = rng.random((seq_len, batch_size))
+    markers = np.zeros((seq_len, batch_size))
+    columns = np.arange(batch_size)
+    markers[rng.integers(0, seq_len // 2, size=batch_size), columns] = 1.0
+    markers[rng.integers(seq_len // 2, seq_len, size=batch_size), columns] = 1.0
+    y = (values * markers).sum(axis=0)[:, None]
+    return np.stack([values, markers], axis=-1), y
+
+
+def temporal_order_label(x):
+    symbols = x.argmax(axis=2).T
+    labels = []
+    for row in symbols:
+        first, second = row[row <= 1]
+        labels.append(2 * first + second)
+    return np.array(labels)
+
+
+def train_step(model, optimizer, x, y, max_norm):
+    optimizer.zero_grad()
+    loss = F.mse_loss(model(x), y)
+    loss.backward()
+    minigrad.optim.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
+
+
+def test_tasks_parts_pass_right_answers():
+    passes("tasks.adding_problem", adding_problem)
+    passes("tasks.temporal_order", temporal_order_label)
+    passes("tasks.train_step", train_step)
+
+
+def test_adding_problem_rejects_markers_anywhere():
+    def anywhere(batch_size, seq_len, rng=None):
+        rng = np.random.default_rng(rng)
+        values = rng.random((seq_len, batch_size))
+        markers = np.zeros((seq_len, batch_size))
+        for b in range(batch_size):
+            markers[rng.choice(seq_len, size=2, replace=False), b] = 1.0
+        y = (values * markers).sum(axis=0)[:, None]
+        return np.stack([values, markers], axis=-1), y
+
+    fails("tasks.adding_problem", anywhere, "one in the first half")
+
+
+def test_adding_problem_rejects_an_ignored_seed():
+    def unseeded(batch_size, seq_len, rng=None):
+        return adding_problem(batch_size, seq_len, None)
+
+    fails("tasks.adding_problem", unseeded, "different data")
+
+
+def test_adding_problem_rejects_a_target_of_the_wrong_shape():
+    def flat_target(batch_size, seq_len, rng=None):
+        x, y = adding_problem(batch_size, seq_len, rng)
+        return x, y[:, 0]
+
+    fails("tasks.adding_problem", flat_target, "y is an array of shape (6,)")
+
+
+def test_adding_problem_rejects_markers_that_avoid_the_ends():
+    def never_at_the_ends(batch_size, seq_len, rng=None):
+        rng = np.random.default_rng(rng)
+        values = rng.random((seq_len, batch_size))
+        markers = np.zeros((seq_len, batch_size))
+        columns = np.arange(batch_size)
+        markers[rng.integers(1, seq_len // 2, size=batch_size), columns] = 1.0
+        markers[rng.integers(seq_len // 2, seq_len, size=batch_size), columns] = 1.0
+        y = (values * markers).sum(axis=0)[:, None]
+        return np.stack([values, markers], axis=-1), y
+
+    fails("tasks.adding_problem", never_at_the_ends, "never lands on step 0")
+
+
+def swap(labels):
+    """XY <-> YX: what a learner who reads the pair the other way round gets."""
+    return np.select([labels == 1, labels == 2], [2, 1], labels)
+
+
+def test_temporal_order_rejects_a_swapped_order():
+    fails("tasks.temporal_order", lambda x: swap(temporal_order_label(x)), "order is swapped")
+
+
+def test_train_step_rejects_a_missing_zero_grad():
+    def no_zero_grad(model, optimizer, x, y, max_norm):
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        minigrad.optim.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        return loss.item()
+
+    fails("tasks.train_step", no_zero_grad, "zero_grad() first")
+
+
+def test_train_step_rejects_clipping_after_the_step():
+    def late_clip(model, optimizer, x, y, max_norm):
+        optimizer.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+        minigrad.optim.clip_grad_norm_(model.parameters(), max_norm)
+        return loss.item()
+
+    fails("tasks.train_step", late_clip, "not clipped before the update", "too late")
+
+
+def test_train_step_rejects_a_missing_clip():
+    def no_clip(model, optimizer, x, y, max_norm):
+        optimizer.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    fails("tasks.train_step", no_clip, "not clipped before the update")
+
+
+# ----------------------------------------------------------------------------------------------
+# Every part
+# ----------------------------------------------------------------------------------------------
+
+COURSE_PARTS = sorted(name for name in PARTS if not name.startswith("demo."))
+
+
+def test_there_are_at_least_twenty_course_parts():
+    assert len(COURSE_PARTS) >= 20
+
+
+@pytest.mark.parametrize("part", COURSE_PARTS)
+def test_every_part_says_not_implemented_for_a_blank_answer(part):
+    def blank(*args):
+        raise NotImplementedError
+
+    assert run_check(part, blank).message.startswith("Not implemented yet")
+
+
+@pytest.mark.parametrize("part", COURSE_PARTS)
+def test_every_part_rejects_an_answer_that_returns_none(part):
+    assert run_check(part, lambda *args: None).points == 0
+
+
+# ----------------------------------------------------------------------------------------------
+# The notebooks: built from one source, graded by the real grader
+# ----------------------------------------------------------------------------------------------
+
+CHAPTERS = [
+    "01_scalar_autograd",
+    "02_tensors",
+    "03_rnn_bptt",
+    "04_vanishing_gradient",
+    "05_lstm_cell",
+    "06_constant_error_flow",
+    "07_long_range_tasks",
+]
+
+
+def load_build():
+    """exercises/build.py, the generator of the exercise and solution notebooks."""
+    spec = importlib.util.spec_from_file_location("exercise_build", ROOT / "exercises" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_build_blanks_each_solution_block_at_its_indentation():
+    build = load_build()
+    code = (
+        "def f(x):\n    y = 2\n    # BEGIN SOLUTION\n    return x * y\n    # END SOLUTION\n\n"
+        "check()"
+    )
+    assert build.exercise_code(code, "test") == (
+        "def f(x):\n    y = 2\n    # YOUR CODE HERE\n    raise NotImplementedError\n\ncheck()"
+    )
+    assert build.solution_code(code) == "def f(x):\n    y = 2\n    return x * y\n\ncheck()"
+
+
+def test_build_refuses_an_unclosed_solution_block():
+    build = load_build()
+    with pytest.raises(ValueError, match="without '# END SOLUTION'"):
+        build.exercise_code("def f():\n    # BEGIN SOLUTION\n    return 1", "cell 3")
+
+
+def test_build_reads_markdown_and_code_cells(tmp_path):
+    build = load_build()
+    source = tmp_path / "chapter.py"
+    source.write_text("# %% [markdown]\n# # Title\n#\n# Text.\n\n# %%\nx = 1\n\n\n# %%\ny = 2\n")
+    assert build.read_cells(source) == [
+        ("markdown", "# Title\n\nText."),
+        ("code", "x = 1"),
+        ("code", "y = 2"),
+    ]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_stored_notebooks_match_their_source(chapter):
+    build = load_build()
+    assert build.differences(build.SOURCES / f"{chapter}.py") == []
+
+
+def test_exercise_notebooks_are_stored_without_outputs():
+    for chapter in CHAPTERS:
+        notebook = nbformat.read(ROOT / "exercises" / f"{chapter}.ipynb", as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, chapter
+
+
+def test_solution_notebooks_are_stored_executed_with_every_part_passed():
+    for chapter in CHAPTERS:
+        notebook = nbformat.read(ROOT / "solutions" / f"{chapter}.ipynb", as_version=4)
+        code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        assert all(cell.execution_count is not None for cell in code), chapter
+        published = [
+            output.data[grading.MIME_TYPE]
+            for cell in code
+            for output in cell.outputs
+            if grading.MIME_TYPE in output.get("data", {})
+        ]
+        assert [p["part"] for p in published] == parts_in(notebook), chapter
+        assert all(p["message"] == "passed" for p in published), chapter
+        assert not any(o.output_type == "error" for cell in code for o in cell.outputs), chapter
+
+
+def grade_folder(folder: Path, report: Path) -> types.SimpleNamespace:
+    """Run the real grader (`python -m minigrad grade FOLDER`, in-process) and record, for
+    each notebook, the cells that raised or timed out."""
+    problems = []
+    execute = grading.execute_notebook
+
+    def recording(notebook, cwd, timeout):
+        found = execute(notebook, cwd, timeout)
+        problems.append(found)
+        return found
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(grading, "execute_notebook", recording)
+        status = grading.main([str(folder), "--json", str(report), "--timeout", "120"])
+    scores = json.loads(report.read_text())
+    notebooks = {Path(nb["path"]).stem: nb for nb in scores["notebooks"]}
+    problems = dict(zip(notebooks, problems))
+    return types.SimpleNamespace(status=status, notebooks=notebooks, problems=problems)
+
+
+@pytest.fixture(scope="module")
+def graded_solutions(tmp_path_factory):
+    return grade_folder(ROOT / "solutions", tmp_path_factory.mktemp("grades") / "solutions.json")
+
+
+@pytest.fixture(scope="module")
+def graded_exercises(tmp_path_factory):
+    return grade_folder(ROOT / "exercises", tmp_path_factory.mktemp("grades") / "exercises.json")
+
+
+def test_the_grader_gives_the_solutions_full_marks(graded_solutions):
+    assert graded_solutions.status == 0
+    assert sorted(graded_solutions.notebooks) == CHAPTERS
+    for chapter, notebook in graded_solutions.notebooks.items():
+        assert notebook["total"] == notebook["max"] > 0, chapter
+        assert all(part["message"] == "passed" for part in notebook["parts"]), chapter
+
+
+def test_the_solutions_run_without_an_error_in_any_cell(graded_solutions):
+    assert graded_solutions.problems == {chapter: {} for chapter in CHAPTERS}
+
+
+def test_the_grader_gives_the_blank_exercises_zero(graded_exercises):
+    assert graded_exercises.status == 0
+    assert sorted(graded_exercises.notebooks) == CHAPTERS
+    for chapter, notebook in graded_exercises.notebooks.items():
+        assert notebook["total"] == 0 and notebook["max"] > 0, chapter
+        for part in notebook["parts"]:
+            assert part["message"].startswith("Not implemented yet"), (chapter, part)
+
+
+def test_the_blank_exercises_run_top_to_bottom_without_raising(graded_exercises):
+    assert graded_exercises.problems == {chapter: {} for chapter in CHAPTERS}
+
+
+def test_exercises_and_solutions_hold_every_course_part_once(graded_exercises, graded_solutions):
+    def parts(graded):
+        return {
+            chapter: [part["name"] for part in notebook["parts"]]
+            for chapter, notebook in graded.notebooks.items()
+        }
+
+    assert parts(graded_exercises) == parts(graded_solutions)
+    every = [name for names in parts(graded_exercises).values() for name in names]
+    assert sorted(every) == COURSE_PARTS
