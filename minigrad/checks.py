@@ -167,10 +167,20 @@ def _expect_tensor(got: Any, what: str) -> Tensor:
     raise WrongAnswer(f"{what} should return a minigrad Tensor, got {_describe(got)}. {GRAPH_HINT}")
 
 
-def _expect_gradients_agree(f: Callable, inputs: dict[str, Any], what: str) -> None:
+RULE_HINT = (
+    "Your rule gave the right numbers on the inputs above, but not here: does it use "
+    "anything besides its arguments?"
+)
+
+
+def _expect_gradients_agree(
+    f: Callable, inputs: dict[str, Any], what: str, hint: str = GRAPH_HINT
+) -> None:
     """Fail unless backward through `f(*inputs)` agrees with finite differences (gradcheck).
 
     inputs: name -> Value or float64 Tensor with requires_grad=True, in f's argument order.
+    hint: what to look at: GRAPH_HINT when the learner computes with Tensors, RULE_HINT when
+    the learner wrote a backward rule that the check put into the graph.
     """
     names = list(inputs)
     try:
@@ -189,7 +199,7 @@ def _expect_gradients_agree(f: Callable, inputs: dict[str, Any], what: str) -> N
     raise WrongAnswer(
         f"The gradient of {what} with respect to {names[worst.index]}{where} disagrees with "
         f"finite differences: backward gives {worst.analytic:.6g}, finite differences give "
-        f"{worst.numeric:.6g}. {GRAPH_HINT}"
+        f"{worst.numeric:.6g}. {hint}"
     )
 
 
@@ -242,7 +252,10 @@ def check_scalar_mul(mul_local_grads: Callable[[float, float], tuple[float, floa
         return _value_op(ab.data * a.data, (ab, a), mul_local_grads(ab.data, a.data), "*")
 
     _expect_gradients_agree(
-        a_times_b_times_a, {"a": Value(1.5), "b": Value(-0.7)}, "a * b * a (made with your mul)"
+        a_times_b_times_a,
+        {"a": Value(1.5), "b": Value(-0.7)},
+        "a * b * a (made with your mul)",
+        RULE_HINT,
     )
 
 
@@ -269,7 +282,9 @@ def check_scalar_tanh(tanh_local_grad: Callable[[float], float]) -> None:
         outer = _value_op(math.tanh(inner.data), (inner,), [tanh_local_grad(inner.data)], "tanh")
         return outer * x
 
-    _expect_gradients_agree(tanh_of_scaled, {"x": Value(0.9)}, "tanh(0.8 x) * x (your tanh)")
+    _expect_gradients_agree(
+        tanh_of_scaled, {"x": Value(0.9)}, "tanh(0.8 x) * x (your tanh)", RULE_HINT
+    )
 
 
 def check_scalar_exp(exp_local_grad: Callable[[float], float]) -> None:
@@ -293,7 +308,7 @@ def check_scalar_exp(exp_local_grad: Callable[[float], float]) -> None:
         return _value_op(e, (product,), [exp_local_grad(product.data)], "exp") + x
 
     _expect_gradients_agree(
-        exp_of_product, {"x": Value(0.7), "y": Value(-1.2)}, "exp(x y) + x (your exp)"
+        exp_of_product, {"x": Value(0.7), "y": Value(-1.2)}, "exp(x y) + x (your exp)", RULE_HINT
     )
 
 
@@ -423,6 +438,7 @@ def check_tensors_mul_backward(mul_backward: Callable) -> None:
         tanh_of_product,
         {"a": _random_tensor(rng, 3, 1), "b": _random_tensor(rng, 4)},
         "tanh(a * b) (made with your mul_backward)",
+        RULE_HINT,
     )
 
 
@@ -455,6 +471,7 @@ def check_tensors_matmul_backward(matmul_backward: Callable) -> None:
         tanh_of_matmul,
         {"A": _random_tensor(rng, 2, 3), "B": _random_tensor(rng, 3, 4)},
         "tanh(A @ B) (made with your matmul_backward)",
+        RULE_HINT,
     )
 
 
@@ -497,7 +514,10 @@ def check_tensors_softmax_backward(softmax_backward: Callable) -> None:
         return make_node(s, (x,), lambda g: (softmax_backward(s, g),), "softmax") * x
 
     _expect_gradients_agree(
-        weighted_softmax, {"x": _random_tensor(rng, 2, 3)}, "softmax(x) * x (your backward)"
+        weighted_softmax,
+        {"x": _random_tensor(rng, 2, 3)},
+        "softmax(x) * x (your backward)",
+        RULE_HINT,
     )
 
 
@@ -645,11 +665,9 @@ def check_rnn_bptt_hidden(bptt_hidden_grads: Callable) -> None:
         what=what,
         hint="One gradient per hidden state, dL/dh_0 to dL/dh_T: the same shape as hs.",
     )
-    inputs = {"hs[-1]": hs[-1], "grad_h_last": grad_h_last}
     expect_close(
         _numbers(got)[-1],
         grad_h_last,
-        inputs=inputs,
         what=f"entry T of {what}",
         hint="The last entry is dL/dh_T, which is given: grad_h_last itself.",
     )
@@ -677,21 +695,19 @@ def check_rnn_bptt_weight(bptt_weight_grad: Callable) -> None:
     what = "bptt_weight_grad(hs, weight_hh, grad_h_last)"
     expect_shape(got, W.shape, what=what)
     grads = _bptt_reference(hs, W, grad_h_last)
-    d_pre = grads[1:] * (1 - hs[1:] ** 2)  # dL/d(pre-activation) at t = 1..T
+    grad_pre = grads[1:] * (1 - hs[1:] ** 2)  # dL/da_t for t = 1..T
+    # sum over the steps t and the batch b of outer products, (H, H)
+    with_h_t = np.einsum("tbi,tbj->ij", grad_pre, hs[1:])
+    transposed = np.einsum("tbi,tbj->ji", grad_pre, hs[:-1])
+    without_slope = np.einsum("tbi,tbj->ij", grads[1:], hs[:-1])
     hint = _recognize(
         got,
         {
-            "Off by one step: step t multiplies W_hh with h_{t-1}, the state it read, so "
-            "its term is d_pre_t^T h_{t-1}, not d_pre_t^T h_t.": np.einsum(
-                "tbi,tbj->ij", d_pre, hs[1:]
-            ),
-            "Your matrix is transposed: entry (i, j) is the slope in W_hh[i, j], which "
-            "links h_{t-1}[j] to unit i: d_pre^T @ h_prev.": np.einsum(
-                "tbi,tbj->ji", d_pre, hs[:-1]
-            ),
-            "The tanh' factor is missing: multiply dL/dh_t by 1 - h_t^2 first.": np.einsum(
-                "tbi,tbj->ij", grads[1:], hs[:-1]
-            ),
+            "Off by one step: step t multiplies W_hh with h_{t-1}, the state it read, so its "
+            "term is (dL/da_t)^T h_{t-1}, not (dL/da_t)^T h_t.": with_h_t,
+            "Your matrix is transposed: entry (i, j) is the slope in W_hh[i, j], which links "
+            "h_{t-1}[j] to unit i, so the product is (dL/da_t)^T @ h_{t-1}.": transposed,
+            "The tanh' factor is missing: dL/da_t = dL/dh_t * (1 - h_t^2).": without_slope,
         },
     )
     expect_close(got, expected, what=what, hint=hint)
