@@ -89,7 +89,7 @@ check("lstm.preactivation", gate_preactivation)
 
 # %%
 def input_gate(x: Tensor, h: Tensor, cell: nn.LSTMCell) -> Tensor:
-    """i = σ(z_0), (B, H): how much of the candidate is written."""
+    """The input gate i, (B, H): how much of the candidate is written."""
     # BEGIN SOLUTION
     return gate_preactivation(x, h, cell, 0).sigmoid()
     # END SOLUTION
@@ -100,7 +100,7 @@ check("lstm.input_gate", input_gate)
 
 # %%
 def forget_gate(x: Tensor, h: Tensor, cell: nn.LSTMCell) -> Tensor:
-    """f = σ(z_1), (B, H): how much of the old cell state is kept."""
+    """The forget gate f, (B, H): how much of the old cell state is kept."""
     # BEGIN SOLUTION
     return gate_preactivation(x, h, cell, 1).sigmoid()
     # END SOLUTION
@@ -111,7 +111,7 @@ check("lstm.forget_gate", forget_gate)
 
 # %%
 def candidate(x: Tensor, h: Tensor, cell: nn.LSTMCell) -> Tensor:
-    """g = tanh(z_2), (B, H): the value that may be written into the cell state."""
+    """The candidate g, (B, H): the value that may be written into the cell state."""
     # BEGIN SOLUTION
     return gate_preactivation(x, h, cell, 2).tanh()
     # END SOLUTION
@@ -122,7 +122,7 @@ check("lstm.candidate", candidate)
 
 # %%
 def output_gate(x: Tensor, h: Tensor, cell: nn.LSTMCell) -> Tensor:
-    """o = σ(z_3), (B, H): how much of the cell state is shown as h."""
+    """The output gate o, (B, H): how much of the cell state is shown as h."""
     # BEGIN SOLUTION
     return gate_preactivation(x, h, cell, 3).sigmoid()
     # END SOLUTION
