@@ -126,10 +126,14 @@ class Tensor:
         owned: set[int] = set()
         _accumulate(self, grad, owned)
         for node in reversed(order):  # users before the tensors they use
-            if node._backward is None:
-                continue
+            if node._backward is None or node.grad is None:
+                continue  # a leaf, or a node no gradient reached
             for parent, parent_grad in zip(node._parents, node._backward(node.grad)):
-                if parent_grad is not None and parent.requires_grad:
+                if parent_grad is None or not parent.requires_grad:
+                    continue
+                if parent.grad is None and type(parent_grad) is np.ndarray:
+                    parent.grad = parent_grad  # the first contribution (_accumulate, inlined)
+                else:
                     _accumulate(parent, parent_grad, owned)
         for node in order:
             if not node._parents and node.grad is not None and id(node) not in owned:
@@ -380,11 +384,13 @@ def make_node(data: np.ndarray, parents: tuple, backward: Backward, op: str) -> 
     """
     out = Tensor.__new__(Tensor)
     out.data, out.grad, out._op = data, None, op
-    if _GradMode.enabled and any(p.requires_grad for p in parents):
-        out.requires_grad, out._parents, out._backward = True, parents, backward
-    else:  # nothing upstream needs a gradient: record no graph
-        out.requires_grad, out._parents, out._backward = False, (), None
-    return out
+    out.requires_grad, out._parents, out._backward = False, (), None
+    if _GradMode.enabled:
+        for parent in parents:  # a loop, not any(...): this runs for every op, and is faster
+            if parent.requires_grad:
+                out.requires_grad, out._parents, out._backward = True, parents, backward
+                break
+    return out  # when no parent needs a gradient, no graph is recorded
 
 
 class SliceGrad:
