@@ -420,7 +420,8 @@ def test_rnn_cell_refuses_a_hidden_state_of_the_wrong_shape():
         nn.RNNCell(3, 5)(Tensor(normal(4, 3)), Tensor(normal(5, 4)))
 
 
-def test_gru_cell_follows_pytorchs_equations():
+@pytest.mark.parametrize("readable", [False, True], ids=["forward", "step"])
+def test_gru_cell_follows_pytorchs_equations(readable):
     cell = nn.GRUCell(3, 5, rng=0)
     x, h = normal(4, 3, seed=1), normal(4, 5, seed=2)
     gi = x @ cell.weight_ih.data.T + cell.bias_ih.data
@@ -429,11 +430,50 @@ def test_gru_cell_follows_pytorchs_equations():
     z = sigmoid(gi[:, 5:10] + gh[:, 5:10])
     n = np.tanh(gi[:, 10:] + r * gh[:, 10:])
     expected = (1 - z) * n + z * h
-    np.testing.assert_allclose(cell(Tensor(x), Tensor(h)).data, expected, rtol=1e-12)
+    h_new = cell.step(Tensor(x), Tensor(h))[0] if readable else cell(Tensor(x), Tensor(h))
+    np.testing.assert_allclose(h_new.data, expected, rtol=1e-12)
     assert cell.weight_ih.shape == (15, 3) and cell.weight_hh.shape == (15, 5)
 
 
-@pytest.mark.parametrize("make_cell", [lambda: nn.RNNCell(2, 3, rng=0), lambda: nn.GRUCell(2, 3)])
+def test_gru_cell_step_returns_its_gates_in_range():
+    cell = nn.GRUCell(3, 5, rng=0)
+    h_new, gates = cell.step(Tensor(5 * normal(64, 3)))
+    assert gates._fields == ("reset", "update", "candidate")
+    for sigmoid_gate in (gates.reset, gates.update):
+        assert np.all((sigmoid_gate.data > 0) & (sigmoid_gate.data < 1))
+    assert np.all(np.abs(gates.candidate.data) < 1)
+    # from h = 0: h' = (1 - z) n
+    np.testing.assert_allclose(h_new.data, (1 - gates.update.data) * gates.candidate.data)
+
+
+def test_fused_gru_cell_matches_the_gate_by_gate_cell():
+    cell = nn.GRUCell(3, 6, rng=0)
+    x, h = leaf(normal(5, 3, seed=1)), leaf(normal(5, 6, seed=2))
+    weights = normal(5, 6, seed=3)
+    results = []
+    for run in (lambda: cell.step(x, h)[0], lambda: cell(x, h)):
+        for tensor in (x, h, *cell.parameters()):
+            tensor.grad = None
+        h_new = run()
+        (h_new * h_new * weights).sum().backward()
+        results.append([h_new.data] + [t.grad for t in (x, h, *cell.parameters())])
+    names = ["h'", "x", "h", "weight_ih", "weight_hh", "bias_ih", "bias_hh"]
+    for name, a, b in zip(names, *results):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+def test_fused_gru_step_is_two_nodes():
+    cell = nn.GRUCell(2, 3)
+    h_new = cell(Tensor(normal(4, 2)), leaf(normal(4, 3)))
+    ops = sorted(node._op for node in topological_order(h_new) if node._parents)
+    assert ops == ["gru_gates", "gru_hidden_state"]
+
+
+@pytest.mark.parametrize(
+    "make_cell",
+    [lambda: nn.RNNCell(2, 3, rng=0), lambda: nn.RNNCell(2, 3, "relu"), lambda: nn.GRUCell(2, 3)],
+    ids=["rnn_tanh", "rnn_relu", "gru_fused"],
+)
 def test_rnn_and_gru_cell_gradients_match_finite_differences(make_cell):
     cell = make_cell()
     x, h = leaf(normal(4, 2, seed=1)), leaf(normal(4, 3, seed=2))

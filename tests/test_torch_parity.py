@@ -65,8 +65,22 @@ CELLS = {
 
 @pytest.mark.parametrize(
     ("kind", "readable"),
-    [("rnn_tanh", False), ("rnn_relu", False), ("gru", False), ("lstm", False), ("lstm", True)],
-    ids=["rnn_tanh", "rnn_relu", "gru", "lstm_fused", "lstm_gate_by_gate"],
+    [
+        ("rnn_tanh", False),
+        ("rnn_relu", False),
+        ("gru", False),
+        ("gru", True),
+        ("lstm", False),
+        ("lstm", True),
+    ],
+    ids=[
+        "rnn_tanh",
+        "rnn_relu",
+        "gru_fused",
+        "gru_gate_by_gate",
+        "lstm_fused",
+        "lstm_gate_by_gate",
+    ],
 )
 def test_cell_matches_torch_forward_and_backward(kind, readable):
     make_ours, make_theirs = CELLS[kind]
@@ -88,7 +102,9 @@ def test_cell_matches_torch_forward_and_backward(kind, readable):
         assert_close(our_c.data, their_c, "c'")
     else:
         our_inputs, their_inputs = our_inputs[:2], their_inputs[:2]
-        our_h = ours(our_inputs[0], our_inputs[1])
+        run = ours.step if readable else ours
+        our_h = run(our_inputs[0], our_inputs[1])
+        our_h = our_h[0] if readable else our_h
         their_h = theirs(their_inputs[0], their_inputs[1])
         our_loss = (our_h * out_weights[0]).sum()
         their_loss = (their_h * torch.from_numpy(out_weights[0])).sum()

@@ -11,8 +11,9 @@ its derivative worked out by hand:
     c'    = f * c + i * g                                         lstm_cell_state
     h'    = o * tanh(c')                                          lstm_hidden_state
 
-The gate-by-gate cell stays the reference: tests/test_nn.py checks every kernel here against
-it, forward and backward, to round-off. PyTorch does the same (its LSTM runs fused kernels).
+The GRU gets the same treatment at the end of the file. The gate-by-gate cells stay the
+reference: tests/test_nn.py checks every kernel here against them, forward and backward, to
+round-off. PyTorch does the same (its LSTM and GRU run fused kernels).
 """
 
 from __future__ import annotations
@@ -145,3 +146,90 @@ def lstm_cell(
     gates = lstm_gates(x, h, weight_ih, weight_hh, bias_ih, bias_hh, forget_gate)
     c_new = lstm_cell_state(gates, c)
     return lstm_hidden_state(gates, c_new), c_new
+
+
+# ---- GRU -------------------------------------------------------------------------------------
+# The same reason, for GRUCell.step's ~16 nodes per step: here they are 2.
+
+
+def gru_gates(
+    x: Tensor, h: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor, bias_hh: Tensor
+) -> Tensor:
+    """The update gate z and the candidate n of a GRU step as one node: (B, 2H) = [z | n].
+
+    With gi = x W_ih^T + b_ih and gh = h W_hh^T + b_hh, each (B, 3H) stacked r, z, n:
+        r = σ(gi_r + gh_r),  z = σ(gi_z + gh_z),  n = tanh(gi_n + r * gh_n).
+    The reset gate r is used inside only. x: (B, I), h: (B, H), weights and biases as in
+    `GRUCell`.
+
+    Backward, from dz and dn: d(pre_n) = dn (1 - n^2), which reaches gi_n as it is and gh_n
+    times r; dr = d(pre_n) gh_n; then d(pre_r) = dr r (1 - r), d(pre_z) = dz z (1 - z), each
+    reaching gi and gh alike. Then as for `linear`, once for x and once for h.
+    """
+    xs, hs, w_ih, w_hh = x.data, h.data, weight_ih.data, weight_hh.data
+    H = w_hh.shape[1]
+    gi = xs @ w_ih.T
+    gi += bias_ih.data
+    gh = hs @ w_hh.T
+    gh += bias_hh.data
+    rz = gi[:, : 2 * H] + gh[:, : 2 * H]
+    rz *= 0.5  # sigmoid(z) = tanh(z/2)/2 + 1/2, in place
+    np.tanh(rz, out=rz)
+    rz *= 0.5
+    rz += 0.5
+    r, gh_n = rz[:, :H], gh[:, 2 * H :]
+    out = np.empty((xs.shape[0], 2 * H), dtype=rz.dtype)
+    out[:, :H] = rz[:, H:]
+    np.tanh(gi[:, 2 * H :] + r * gh_n, out=out[:, H:])
+    z, n = out[:, :H], out[:, H:]
+
+    def backward(g):
+        d_gi = np.empty((g.shape[0], 3 * H), dtype=g.dtype)
+        d_pre_n = d_gi[:, 2 * H :]
+        np.multiply(g[:, H:], 1.0 - n * n, out=d_pre_n)
+        np.multiply(d_pre_n * gh_n, r * (1.0 - r), out=d_gi[:, :H])
+        np.multiply(g[:, :H], z * (1.0 - z), out=d_gi[:, H : 2 * H])
+        d_gh = d_gi.copy()
+        d_gh[:, 2 * H :] *= r  # gh_n enters the candidate through r * gh_n
+        return (
+            d_gi @ w_ih if x.requires_grad else None,
+            d_gh @ w_hh if h.requires_grad else None,
+            d_gi.T @ xs if weight_ih.requires_grad else None,
+            d_gh.T @ hs if weight_hh.requires_grad else None,
+            d_gi.sum(axis=0) if bias_ih.requires_grad else None,
+            d_gh.sum(axis=0) if bias_hh.requires_grad else None,
+        )
+
+    return make_node(out, (x, h, weight_ih, weight_hh, bias_ih, bias_hh), backward, "gru_gates")
+
+
+def gru_hidden_state(gates: Tensor, h: Tensor) -> Tensor:
+    """h' = (1 - z) * n + z * h. gates: (B, 2H) = [z | n] from `gru_gates`, h: (B, H).
+
+    Backward: dz = dh' (h - n), dn = dh' (1 - z), dh = dh' z.
+    """
+    H = h.shape[1]
+    z, n, hs = gates.data[:, :H], gates.data[:, H:], h.data
+    out = hs - n
+    out *= z
+    out += n  # n + z (h - n), the same as (1 - z) n + z h
+
+    def backward(g):
+        d_gates = np.empty((g.shape[0], 2 * H), dtype=g.dtype)
+        np.multiply(g, hs - n, out=d_gates[:, :H])
+        np.multiply(g, 1.0 - z, out=d_gates[:, H:])
+        return d_gates, g * z if h.requires_grad else None
+
+    return make_node(out, (gates, h), backward, "gru_hidden_state")
+
+
+def gru_cell(
+    x: Tensor,
+    h: Tensor,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    bias_ih: Tensor,
+    bias_hh: Tensor,
+) -> Tensor:
+    """One GRU step in 2 nodes: the same h' as `GRUCell.step`. Shapes as there."""
+    return gru_hidden_state(gru_gates(x, h, weight_ih, weight_hh, bias_ih, bias_hh), h)

@@ -154,6 +154,7 @@ class GRUCell(Module):
 
     weight_ih: (3H, I), weight_hh: (3H, H), bias_ih and bias_hh: (3H,), stacked r, z, n.
     `cell(x, h)`: x (B, I), h (B, H) or None for zeros; returns h' (B, H).
+    `cell.step(x, h)` computes the same gate by gate and also returns the gates.
     """
 
     def __init__(self, input_size: int, hidden_size: int, rng=None, dtype=None) -> None:
@@ -166,7 +167,9 @@ class GRUCell(Module):
         self.bias_ih = uniform_parameter((3 * H,), bound, rng, dtype)
         self.bias_hh = uniform_parameter((3 * H,), bound, rng, dtype)
 
-    def forward(self, x: Tensor, h: Tensor | None = None) -> Tensor:
+    def step(self, x: Tensor, h: Tensor | None = None):
+        """One time step, gate by gate. x: (B, I); h: (B, H) or None for zeros. Returns
+        (h', gates): the new state and the gate activations (`GRUGates`, each (B, H))."""
         x, h = _check_input(self, x, h)
         # x and h enter separately: the reset gate scales h's part of the candidate only
         from_x_r, from_x_z, from_x_n = F.linear(x, self.weight_ih, self.bias_ih).chunk(3, axis=1)
@@ -174,7 +177,22 @@ class GRUCell(Module):
         reset = (from_x_r + from_h_r).sigmoid()  # r = σ(W_ir x + b_ir + W_hr h + b_hr)
         update = (from_x_z + from_h_z).sigmoid()  # z = σ(W_iz x + b_iz + W_hz h + b_hz)
         candidate = (from_x_n + reset * from_h_n).tanh()  # n = tanh(.. + r * (W_hn h + b_hn))
-        return (1.0 - update) * candidate + update * h  # h' = (1 - z) * n + z * h
+        h_new = (1.0 - update) * candidate + update * h  # h' = (1 - z) * n + z * h
+        return h_new, GRUGates(reset, update, candidate)
+
+    def forward(self, x: Tensor, h: Tensor | None = None) -> Tensor:
+        """One time step: the same h' as `step`, in 2 graph nodes instead of about 16 (see
+        minigrad/nn/fused.py). x: (B, I) -> h' (B, H)."""
+        x, h = _check_input(self, x, h)
+        return fused.gru_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+
+
+class GRUGates(NamedTuple):
+    """The gate activations of one GRU step, each (B, H), in PyTorch's order r, z, n."""
+
+    reset: Tensor
+    update: Tensor
+    candidate: Tensor
 
 
 # ---- layers over a sequence ----------------------------------------------------------------
