@@ -132,7 +132,9 @@ def execute(path: Path) -> None:
     """Run a notebook top to bottom in place, as `make notebooks` does."""
     env = dict(os.environ, PYTHONHASHSEED="0")
     command = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute"]
-    subprocess.run([*command, "--inplace", str(path)], check=True, env=env)
+    # no timestamps in the cells' metadata: a rebuild changes only what the code changed
+    options = ["--inplace", "--ExecutePreprocessor.record_timing=False"]
+    subprocess.run([*command, *options, str(path)], check=True, env=env)
 
 
 def main(argv: list[str] | None = None) -> int:
