@@ -71,7 +71,7 @@ class SequenceModel(Module):
 
 
 def metric_name(task: Task) -> str:
-    """ "accuracy" for classification tasks, else "mse" (then the metric is the loss itself)."""
+    """The metric's name: "accuracy" for classification, else "mse" (the loss itself)."""
     return "accuracy" if task.loss == "cross_entropy" else "mse"
 
 
@@ -245,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m minigrad train: {error}", file=sys.stderr)
         return 1
     if args.plot:
-        save_learning_curve(history, task, args.plot, title=f"{args.model} on {task.name}")
+        title = f"{args.model} on {task.name}" + (f", T={seq_len}" if seq_len else "")
+        save_learning_curve(history, task, args.plot, title=title)
     print(_summary(history, task, args.model, seq_len, args.steps))
     return 0
 

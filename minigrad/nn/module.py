@@ -122,8 +122,8 @@ class Linear(Module):
     def __init__(
         self, in_features: int, out_features: int, bias: bool = True, rng=None, dtype=None
     ) -> None:
-        _check_size("Linear", "in_features", in_features)
-        _check_size("Linear", "out_features", out_features)
+        check_size("Linear", "in_features", in_features)
+        check_size("Linear", "out_features", out_features)
         self.in_features, self.out_features = in_features, out_features
         rng = get_rng(rng)  # one generator for both draws, so that a seed fixes both
         bound = 1.0 / math.sqrt(in_features)
@@ -134,6 +134,6 @@ class Linear(Module):
         return F.linear(x, self.weight, self.bias)
 
 
-def _check_size(layer: str, name: str, value) -> None:
+def check_size(layer: str, name: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")

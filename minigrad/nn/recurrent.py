@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from minigrad.nn import functional as F
 from minigrad.nn import fused
-from minigrad.nn.module import Module, _check_size, uniform_parameter
+from minigrad.nn.module import Module, check_size, uniform_parameter
 from minigrad.rng import get_rng
 from minigrad.tensor import Tensor, ones, stack, zeros
 
@@ -41,6 +41,9 @@ class LSTMCell(Module):
     near σ(1) ~ 0.73, so that the cell keeps its memory until it learns what to forget.
     forget_gate=False gives the original 1997 cell: f = 1, so that c' = c + i * g carries
     the error back unchanged through time. (The f rows of the weights are then unused.)
+
+    `cell(x, (h, c))`: x (B, I), the state or None for zeros; returns (h', c').
+    `cell.step(x, (h, c))` computes the same gate by gate and also returns the gates.
     """
 
     def __init__(
@@ -52,8 +55,8 @@ class LSTMCell(Module):
         rng=None,
         dtype=None,
     ) -> None:
-        _check_size("LSTMCell", "input_size", input_size)
-        _check_size("LSTMCell", "hidden_size", hidden_size)
+        check_size("LSTMCell", "input_size", input_size)
+        check_size("LSTMCell", "hidden_size", hidden_size)
         self.input_size, self.hidden_size = input_size, hidden_size
         self.forget_gate = forget_gate
         H, rng, bound = hidden_size, get_rng(rng), 1.0 / math.sqrt(hidden_size)
@@ -73,20 +76,20 @@ class LSTMCell(Module):
         pre = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
         pre_i, pre_f, pre_g, pre_o = pre.chunk(4, axis=1)
 
-        if self.forget_gate:
-            forget = pre_f.sigmoid()  # forget gate   f = σ(W_if x + b_if + W_hf h + b_hf)
-        else:
-            forget = ones(c.shape, dtype=c.dtype)  # 1997 cell: f = 1, keep everything
-        input = pre_i.sigmoid()  # input gate        i = σ(W_ii x + b_ii + W_hi h + b_hi)
-        candidate = pre_g.tanh()  # candidate        g = tanh(W_ig x + b_ig + W_hg h + b_hg)
-        c_new = forget * c + input * candidate  # cell update   c' = f * c + i * g
-        output = pre_o.sigmoid()  # output gate      o = σ(W_io x + b_io + W_ho h + b_ho)
-        h_new = output * c_new.tanh()  # hidden state  h' = o * tanh(c')
+        if self.forget_gate:  # forget gate:  f = σ(W_if x + b_if + W_hf h + b_hf)
+            forget = pre_f.sigmoid()
+        else:  # the 1997 cell has none: f = 1, the cell state is kept whole
+            forget = ones(c.shape, dtype=c.dtype)
+        input = pre_i.sigmoid()  # input gate:  i = σ(W_ii x + b_ii + W_hi h + b_hi)
+        candidate = pre_g.tanh()  # candidate:  g = tanh(W_ig x + b_ig + W_hg h + b_hg)
+        c_new = forget * c + input * candidate  # cell update:  c' = f * c + i * g
+        output = pre_o.sigmoid()  # output gate:  o = σ(W_io x + b_io + W_ho h + b_ho)
+        h_new = output * c_new.tanh()  # hidden state:  h' = o * tanh(c')
 
         return h_new, c_new, LSTMGates(input, forget, candidate, output)
 
     def forward(self, x: Tensor, state: tuple[Tensor, Tensor] | None = None):
-        """One time step: the same (h', c') as `step`, computed in 4 graph nodes instead of
+        """One time step: the same (h', c') as `step`, computed in 3 graph nodes instead of
         about 20 (see minigrad/nn/fused.py for why). x: (B, I) -> (h', c'), each (B, H)."""
         x, (h, c) = _check_lstm_input(self, x, state)
         return fused.lstm_cell(
@@ -121,8 +124,8 @@ class RNNCell(Module):
         rng=None,
         dtype=None,
     ) -> None:
-        _check_size("RNNCell", "input_size", input_size)
-        _check_size("RNNCell", "hidden_size", hidden_size)
+        check_size("RNNCell", "input_size", input_size)
+        check_size("RNNCell", "hidden_size", hidden_size)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(
                 f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}"
@@ -158,8 +161,8 @@ class GRUCell(Module):
     """
 
     def __init__(self, input_size: int, hidden_size: int, rng=None, dtype=None) -> None:
-        _check_size("GRUCell", "input_size", input_size)
-        _check_size("GRUCell", "hidden_size", hidden_size)
+        check_size("GRUCell", "input_size", input_size)
+        check_size("GRUCell", "hidden_size", hidden_size)
         self.input_size, self.hidden_size = input_size, hidden_size
         H, rng, bound = hidden_size, get_rng(rng), 1.0 / math.sqrt(hidden_size)
         self.weight_ih = uniform_parameter((3 * H, input_size), bound, rng, dtype)
@@ -219,7 +222,7 @@ class _SequenceLayer(Module):
         **cell_options,
     ) -> None:
         name = type(self).__name__
-        _check_size(name, "num_layers", num_layers)
+        check_size(name, "num_layers", num_layers)
         self.input_size, self.hidden_size = input_size, hidden_size
         self.num_layers, self.batch_first = num_layers, batch_first
         rng = get_rng(rng)
