@@ -9,38 +9,16 @@ bad targets.
 from __future__ import annotations
 
 import re
-import warnings
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import arrays, gradient_settings, reals, shapes, value_settings
+from tensor_helpers import assert_values, leaf
 
 import minigrad.nn.functional as F
 from minigrad import Tensor, gradcheck
-
-
-def leaf(array) -> Tensor:
-    """A float64 tensor that requires grad, holding a copy of `array` (gradcheck nudges it)."""
-    return Tensor(np.array(array, dtype=np.float64), requires_grad=True)
-
-
-def assert_values(out: Tensor, expected) -> None:
-    expected = np.asarray(expected)
-    assert isinstance(out, Tensor)
-    assert out.shape == expected.shape
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
-
-
-@pytest.fixture
-def warnings_are_errors():
-    """Every numpy floating-point warning raises. Underflow stays silent, as numpy's default:
-    rounding e^-10000 to 0 is the correct float64 answer, not a failure."""
-    with warnings.catch_warnings(), np.errstate(all="warn", under="ignore"):
-        warnings.simplefilter("error")
-        yield
-
 
 REDUCE = {"mean": np.mean, "sum": np.sum}
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import operator
 import re
-import warnings
 
 import numpy as np
 import pytest
@@ -33,23 +32,11 @@ from strategies import (
     shapes,
     value_settings,
 )
+from tensor_helpers import assert_values, leaf
 
 import minigrad
 from minigrad import Tensor, gradcheck, no_grad
 from minigrad.tensor import make_node, unbroadcast
-
-
-def leaf(array) -> Tensor:
-    """A float64 tensor that requires grad, holding a copy of `array` (gradcheck nudges it)."""
-    return Tensor(np.array(array, dtype=np.float64), requires_grad=True)
-
-
-def assert_values(out: Tensor, expected) -> None:
-    """`out` holds `expected`: same shape, same numbers up to round-off."""
-    expected = np.asarray(expected)
-    assert isinstance(out, Tensor)
-    assert out.shape == expected.shape
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
 
 
 def numpy_sigmoid(a):
@@ -63,15 +50,6 @@ def numpy_softmax(a, axis):
 
 def numpy_log_softmax(a, axis):
     return a - np.log(np.exp(a).sum(axis=axis, keepdims=True))
-
-
-@pytest.fixture
-def warnings_are_errors():
-    """Every numpy floating-point warning raises. Underflow stays silent, as numpy's default:
-    rounding e^-10000 to 0 is the correct float64 answer, not a failure."""
-    with warnings.catch_warnings(), np.errstate(all="warn", under="ignore"):
-        warnings.simplefilter("error")
-        yield
 
 
 # ---- making a tensor ----------------------------------------------------------------------
