@@ -16,7 +16,9 @@ commands:
   grade PATH [--json FILE] [--timeout SECONDS]
                  run exercise notebooks (a .ipynb file or a folder of them) in a fresh
                  kernel and score their check(...) calls
-  train ...      train a model from the command line
+  train TASK [--model rnn|lstm|gru] [--seq-len T] [--steps N] [--seed S] [--plot PNG]
+                 train a recurrent net on a synthetic task (adding, temporal_order,
+                 copy, reber) and compare its test score with the task's baseline
 
 `python -m minigrad COMMAND --help` describes a command's options."""
 
@@ -36,14 +38,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return grade(arguments)
     if command == "train":
-        try:
-            from minigrad.train import main as train
-        except ModuleNotFoundError as error:
-            if error.name != "minigrad.train":
-                raise
-            print("python -m minigrad: the train command is not available yet", file=sys.stderr)
-            return 2
-        return train(arguments) or 0
+        from minigrad.train import main as train
+
+        return train(arguments)
     print(f"python -m minigrad: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
     return 2
 
