@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from matplotlib.image import AxesImage
 
+    from minigrad.train import History
+
 # Sizes in pixels, for a 12 px monospace font.
 _CHAR_WIDTH = 7.3
 _LINE_HEIGHT = 16
@@ -430,6 +432,135 @@ def pulse_memory(cell, steps: int, pulse: float = 1.0) -> np.ndarray:
                 hidden.append((state[0] if isinstance(state, tuple) else state).data[0])
             runs.append(np.array(hidden))
     return np.linalg.norm(runs[0] - runs[1], axis=1)
+
+
+# ---- training runs compared (chapter 7) -----------------------------------------------------
+
+
+def plot_learning_curves(
+    histories: dict[str, History],
+    what: str = "loss",
+    baseline: float | None = None,
+    ax: Axes | None = None,
+    smooth: int = 25,
+    title: str = "Learning curves",
+) -> Axes:
+    """Several training runs of one task on one Axes, a colour per run, against the step.
+
+    histories: {label: History}, as `minigrad.train.train` returns them.
+    what: "loss" (log scale), or "metric", the task's own score (`History.metric_name`):
+    accuracy on a linear scale from 0 to 1, mse on a log scale.
+    For each run, a thin line shows the value on the training batches, as a running mean over
+    `smooth` steps (one batch of 32 is noisy), and dots joined by a line the value on the
+    fixed test set. baseline: a dashed line, e.g. the score of the best model that ignores
+    its input. ax: None makes a new figure. Returns the Axes.
+    """
+    from matplotlib import pyplot as plt
+
+    if not isinstance(histories, dict) or not histories:
+        raise ValueError(
+            "plot_learning_curves: expected a non-empty dict {label: History}, "
+            f"got {type(histories).__name__} {histories!r:.60}"
+        )
+    if what not in ("loss", "metric"):
+        raise ValueError(f"plot_learning_curves: what must be 'loss' or 'metric', got {what!r}")
+    if isinstance(smooth, bool) or not isinstance(smooth, (int, np.integer)) or smooth < 1:
+        raise ValueError(f"plot_learning_curves: smooth must be a positive int, got {smooth!r}")
+    metric_names = {history.metric_name for history in histories.values()}
+    if what == "metric" and len(metric_names) > 1:
+        raise ValueError(
+            "plot_learning_curves: the runs score different metrics "
+            f"{sorted(metric_names)}; plot what='loss', or one task at a time"
+        )
+    name = metric_names.pop() if what == "metric" else "loss"
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.8))
+    for k, (label, history) in enumerate(histories.items()):
+        train = np.asarray(history.loss if what == "loss" else history.metric, dtype=float)
+        test = history.test_loss if what == "loss" else history.test_metric
+        if train.ndim != 1 or train.size == 0 or len(test) != len(history.test_steps):
+            raise ValueError(
+                f"plot_learning_curves: run {label!r} needs at least one training step and "
+                f"one test score per test step, got {train.size} steps, {len(test)} test "
+                f"scores and {len(history.test_steps)} test steps"
+            )
+        window = min(smooth, train.size)
+        running_mean = np.convolve(train, np.ones(window) / window, mode="valid")
+        # steps count from 1; the first mean covers steps 1..window
+        steps = np.arange(window, train.size + 1)
+        ax.plot(steps, running_mean, color=f"C{k}", linewidth=0.8, alpha=0.6)
+        ax.plot(history.test_steps, test, "o-", color=f"C{k}", markersize=4, label=label)
+    ax.plot([], [], color="0.5", linewidth=0.8, label=f"training batches (mean of {smooth})")
+    if baseline is not None:
+        ax.axhline(baseline, color="k", linestyle="--", linewidth=1, label="baseline")
+    if name == "accuracy":
+        ax.set_ylim(-0.02, 1.02)
+    else:
+        ax.set_yscale("log")
+    ax.set(xlabel="training step", ylabel=f"{name} (dots: test set)", title=title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_success_rates(
+    seq_lens: Sequence[int],
+    rates: dict[str, Sequence[float]],
+    chance: float | None = None,
+    ax: Axes | None = None,
+    ylabel: str = "fraction of test sequences solved",
+    title: str = "Success against sequence length",
+) -> Axes:
+    """How well each model does as the sequences get longer: a line with dots per model.
+
+    seq_lens: the sequence lengths T tried, (N,) increasing. rates: {label: (N,) fractions in
+    [0, 1]}, one per length (e.g. test accuracy, or the fraction of seeds that solved it).
+    chance: a dashed line at the rate of guessing. ax: None makes a new figure.
+    Returns the Axes.
+    """
+    from matplotlib import pyplot as plt
+
+    lengths = np.asarray(seq_lens)
+    if lengths.ndim != 1 or lengths.size == 0 or not np.all(np.diff(lengths) > 0):
+        raise ValueError(
+            "plot_success_rates: seq_lens must be a non-empty increasing 1-D sequence, "
+            f"got {seq_lens!r}"
+        )
+    if not isinstance(rates, dict) or not rates:
+        raise ValueError(
+            "plot_success_rates: expected a non-empty dict {label: rates}, "
+            f"got {type(rates).__name__}"
+        )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.8))
+    for k, (label, rate) in enumerate(rates.items()):
+        rate = np.asarray(rate, dtype=float)
+        if rate.shape != lengths.shape:
+            raise ValueError(
+                f"plot_success_rates: {label!r} needs one rate per length, shape "
+                f"{lengths.shape}, got {rate.shape}"
+            )
+        if not np.all((rate >= 0) & (rate <= 1)):
+            raise ValueError(
+                f"plot_success_rates: rates are fractions in [0, 1], {label!r} has {rate}"
+            )
+        # models that tie (say, all at 1.0) would hide one another: each later line is drawn
+        # thinner, with smaller markers, on top of the earlier ones
+        ax.plot(
+            lengths,
+            rate,
+            marker="os^Dv"[k % 5],
+            markersize=max(10 - 2.5 * k, 3),
+            linewidth=max(3 - 0.8 * k, 1),
+            label=label,
+        )
+    if chance is not None:
+        ax.axhline(chance, color="k", linestyle="--", linewidth=1, label="chance")
+    ax.set_xticks(lengths)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set(xlabel="sequence length T", ylabel=ylabel, title=title)
+    ax.legend(fontsize=8)
+    return ax
 
 
 # ---- chapter 0: a map of the course, one small picture per chapter --------------------------
