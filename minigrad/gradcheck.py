@@ -114,8 +114,7 @@ def _check_tensors(
     for k, x in enumerate(inputs):
         if not isinstance(x, Tensor):
             raise TypeError(
-                f"gradcheck: input {k} is a {type(x).__name__}; "
-                "pass all Values or all Tensors"
+                f"gradcheck: input {k} is a {type(x).__name__}; pass all Values or all Tensors"
             )
         if x.requires_grad and x.dtype != np.float64:
             raise TypeError(
