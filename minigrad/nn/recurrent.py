@@ -55,15 +55,9 @@ class LSTMCell(Module):
         rng=None,
         dtype=None,
     ) -> None:
-        check_size("LSTMCell", "input_size", input_size)
-        check_size("LSTMCell", "hidden_size", hidden_size)
-        self.input_size, self.hidden_size = input_size, hidden_size
         self.forget_gate = forget_gate
-        H, rng, bound = hidden_size, get_rng(rng), 1.0 / math.sqrt(hidden_size)
-        self.weight_ih = uniform_parameter((4 * H, input_size), bound, rng, dtype)
-        self.weight_hh = uniform_parameter((4 * H, H), bound, rng, dtype)
-        self.bias_ih = uniform_parameter((4 * H,), bound, rng, dtype)
-        self.bias_hh = uniform_parameter((4 * H,), bound, rng, dtype)
+        init_cell_weights(self, input_size, hidden_size, 4, rng, dtype)
+        H = hidden_size
         self.bias_ih.data[H : 2 * H] += forget_bias
 
     def step(self, x: Tensor, state: tuple[Tensor, Tensor] | None = None):
@@ -124,19 +118,12 @@ class RNNCell(Module):
         rng=None,
         dtype=None,
     ) -> None:
-        check_size("RNNCell", "input_size", input_size)
-        check_size("RNNCell", "hidden_size", hidden_size)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(
                 f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}"
             )
-        self.input_size, self.hidden_size = input_size, hidden_size
         self.nonlinearity = nonlinearity
-        H, rng, bound = hidden_size, get_rng(rng), 1.0 / math.sqrt(hidden_size)
-        self.weight_ih = uniform_parameter((H, input_size), bound, rng, dtype)
-        self.weight_hh = uniform_parameter((H, H), bound, rng, dtype)
-        self.bias_ih = uniform_parameter((H,), bound, rng, dtype)
-        self.bias_hh = uniform_parameter((H,), bound, rng, dtype)
+        init_cell_weights(self, input_size, hidden_size, 1, rng, dtype)
 
     def forward(self, x: Tensor, h: Tensor | None = None) -> Tensor:
         x, h = _check_input(self, x, h)
@@ -161,14 +148,7 @@ class GRUCell(Module):
     """
 
     def __init__(self, input_size: int, hidden_size: int, rng=None, dtype=None) -> None:
-        check_size("GRUCell", "input_size", input_size)
-        check_size("GRUCell", "hidden_size", hidden_size)
-        self.input_size, self.hidden_size = input_size, hidden_size
-        H, rng, bound = hidden_size, get_rng(rng), 1.0 / math.sqrt(hidden_size)
-        self.weight_ih = uniform_parameter((3 * H, input_size), bound, rng, dtype)
-        self.weight_hh = uniform_parameter((3 * H, H), bound, rng, dtype)
-        self.bias_ih = uniform_parameter((3 * H,), bound, rng, dtype)
-        self.bias_hh = uniform_parameter((3 * H,), bound, rng, dtype)
+        init_cell_weights(self, input_size, hidden_size, 3, rng, dtype)
 
     def step(self, x: Tensor, h: Tensor | None = None):
         """One time step, gate by gate. x: (B, I); h: (B, H) or None for zeros. Returns
@@ -196,6 +176,24 @@ class GRUGates(NamedTuple):
     reset: Tensor
     update: Tensor
     candidate: Tensor
+
+
+# ---- what every cell has ---------------------------------------------------------------------
+
+
+def init_cell_weights(cell: Module, input_size: int, hidden_size: int, blocks: int, rng, dtype):
+    """Give `cell` its weights, with `blocks` gates stacked in blocks of H rows:
+    weight_ih (blocks*H, I), weight_hh (blocks*H, H), bias_ih and bias_hh (blocks*H,), each
+    drawn from U(-1/sqrt(H), 1/sqrt(H)) as PyTorch does."""
+    name = type(cell).__name__
+    check_size(name, "input_size", input_size)
+    check_size(name, "hidden_size", hidden_size)
+    cell.input_size, cell.hidden_size = input_size, hidden_size
+    rows, rng, bound = blocks * hidden_size, get_rng(rng), 1.0 / math.sqrt(hidden_size)
+    cell.weight_ih = uniform_parameter((rows, input_size), bound, rng, dtype)
+    cell.weight_hh = uniform_parameter((rows, hidden_size), bound, rng, dtype)
+    cell.bias_ih = uniform_parameter((rows,), bound, rng, dtype)
+    cell.bias_hh = uniform_parameter((rows,), bound, rng, dtype)
 
 
 # ---- layers over a sequence ----------------------------------------------------------------
