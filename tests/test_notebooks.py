@@ -1,0 +1,88 @@
+"""The course's rules for its stored notebooks, read from the files (nbval runs them).
+
+nbval checks that each notebook still produces its stored outputs; these tests check what
+nbval cannot: that the outputs are there at all, that few of them are exempt from the
+comparison, and that each chapter has the pictures, widgets and signposts it promises.
+"""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+CHAPTERS = [
+    "00_start_here",
+    "01_scalar_autograd",
+    "02_tensors",
+    "03_rnn_bptt",
+    "04_vanishing_gradient",
+    "05_lstm_cell",
+    "06_constant_error_flow",
+    "07_long_range_tasks",
+]
+WITH_WIDGETS = {"04_vanishing_gradient", "05_lstm_cell", "06_constant_error_flow"}
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def code_cells(name: str) -> list:
+    notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    return [cell for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def markdown(name: str) -> list[str]:
+    notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    return [cell.source for cell in notebook.cells if cell.cell_type == "markdown"]
+
+
+def mime_types(cell) -> set[str]:
+    return {mime for output in cell.get("outputs", []) for mime in output.get("data", {})}
+
+
+def test_the_chapters_are_exactly_the_course_map():
+    assert sorted(path.stem for path in NOTEBOOKS.glob("*.ipynb")) == CHAPTERS
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_every_code_cell_is_stored_executed_in_order(name):
+    counts = [cell.execution_count for cell in code_cells(name) if cell.source.strip()]
+    assert None not in counts, f"{name}: re-run it with `make notebooks` before committing"
+    assert counts == list(range(1, len(counts) + 1)), f"{name}: cells ran out of order"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_at_most_one_in_five_outputs_is_exempt_from_nbval(name):
+    with_output = [cell for cell in code_cells(name) if cell.get("outputs")]
+    exempt = [
+        cell
+        for cell in code_cells(name)
+        if {"nbval-ignore-output", "nbval-skip"} & set(cell.metadata.get("tags", []))
+    ]
+    assert len(exempt) * 5 <= len(with_output), (
+        f"{name}: {len(exempt)} of {len(with_output)} code cells with output are exempt"
+    )
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_every_chapter_has_a_plot(name):
+    assert any("image/png" in mime_types(cell) for cell in code_cells(name))
+
+
+@pytest.mark.parametrize("name", sorted(WITH_WIDGETS))
+def test_chapters_4_to_6_have_an_interactive_widget(name):
+    assert any(
+        WIDGET_MIME in mime_types(cell) and "interact" in cell.source for cell in code_cells(name)
+    )
+
+
+@pytest.mark.parametrize("name", CHAPTERS[1:])
+def test_a_chapter_opens_with_what_you_will_learn(name):
+    assert "you will learn" in markdown(name)[0].lower()
+
+
+@pytest.mark.parametrize("name", CHAPTERS[1:])
+def test_a_chapter_ends_with_a_summary_and_its_exercise_notebook(name):
+    ending = "\n".join(markdown(name)[-2:])
+    assert f"exercises/{name}.ipynb" in ending
+    assert (Path(__file__).resolve().parent.parent / "exercises" / f"{name}.ipynb").exists()
+    assert "summary" in "\n".join(markdown(name)[-3:]).lower()
