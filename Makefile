@@ -28,7 +28,8 @@ test: setup
 
 # Re-execute every notebook in place, so the stored outputs match the code.
 notebooks: setup
-	$(PY) -m jupyter nbconvert --to notebook --execute --inplace $(NOTEBOOKS)
+	$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.record_timing=False $(NOTEBOOKS)
 
 lint: setup
 	$(PY) -m ruff check .

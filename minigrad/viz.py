@@ -42,6 +42,11 @@ class GraphDrawing:
     def _repr_svg_(self) -> str:
         return self.svg
 
+    def __repr__(self) -> str:
+        # shown as text where SVG can't be; no memory address, so stored notebooks stay stable
+        boxes = self.svg.count('<g class="node">')
+        return f"GraphDrawing({boxes} nodes)"
+
     def save(self, path: str | Path) -> Path:
         """Write the picture to `path` (an .svg file) and return the path."""
         path = Path(path)

@@ -235,3 +235,9 @@ def test_save_writes_the_svg(tmp_path: Path) -> None:
     path = drawing.save(tmp_path / "neuron.svg")
     assert path == tmp_path / "neuron.svg"
     assert path.read_text(encoding="utf-8") == drawing.svg
+
+
+def test_a_drawing_reprs_without_a_memory_address():
+    x = Value(2.0)
+    text = repr(draw_graph(x * x + x))
+    assert text == "GraphDrawing(3 nodes)"
