@@ -24,7 +24,7 @@ lab: setup
 	$(PY) -m jupyterlab --config=lab/jupyter_lab_config.py notebooks/00_start_here.ipynb
 
 test: setup
-	$(PY) -m pytest -n 2 --dist loadscope tests $(if $(NOTEBOOKS),$(NBVAL) $(NOTEBOOKS))
+	$(PY) -m pytest -n 2 tests $(if $(NOTEBOOKS),$(NBVAL) $(NOTEBOOKS))
 
 # Re-execute every notebook in place, so the stored outputs match the code.
 notebooks: setup
