@@ -144,6 +144,9 @@ def lstm_cell(
 ) -> tuple[Tensor, Tensor]:
     """One LSTM step in 3 nodes: the same (h', c') as `LSTMCell.step`. Shapes as there."""
     gates = lstm_gates(x, h, weight_ih, weight_hh, bias_ih, bias_hh, forget_gate)
+    # The gates never leave this function, so nobody can read their gradient: backward frees
+    # it once used, rather than keep a (B, 4H) array per step for the whole step.
+    gates._retains_grad = False
     c_new = lstm_cell_state(gates, c)
     return lstm_hidden_state(gates, c_new), c_new
 
@@ -232,4 +235,6 @@ def gru_cell(
     bias_hh: Tensor,
 ) -> Tensor:
     """One GRU step in 2 nodes: the same h' as `GRUCell.step`. Shapes as there."""
-    return gru_hidden_state(gru_gates(x, h, weight_ih, weight_hh, bias_ih, bias_hh), h)
+    gates = gru_gates(x, h, weight_ih, weight_hh, bias_ih, bias_hh)
+    gates._retains_grad = False  # internal, as in `lstm_cell`: its gradient is freed once used
+    return gru_hidden_state(gates, h)
