@@ -583,3 +583,16 @@ def test_sequence_layer_refuses_a_state_of_the_wrong_shape():
         nn.RNN(3, 5)(xs, Tensor(normal(4, 5)))
     with pytest.raises(ValueError, match=r"LSTM: c_0 must have shape \(2, 4, 5\).*\(1, 4, 5\)"):
         nn.LSTM(3, 5, num_layers=2)(xs, (Tensor(normal(2, 4, 5)), Tensor(normal(1, 4, 5))))
+
+
+def test_fused_lstm_step_keeps_gradients_a_caller_can_reach_and_frees_its_internal_gates():
+    cell = nn.LSTMCell(3, 4, rng=0)
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    h, c = cell(x)
+    h_next, c_next = cell(x, (h, c))
+    (h_next.sum() + c_next.sum()).backward()
+    for reachable in (x, h, c, h_next, c_next, cell.weight_ih, cell.bias_hh):
+        assert reachable.grad is not None
+    internal_gates = h_next._parents[0]
+    assert internal_gates._op == "lstm_gates"
+    assert internal_gates.grad is None
