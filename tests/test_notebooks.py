@@ -9,18 +9,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from course import CHAPTERS
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-CHAPTERS = [
-    "00_start_here",
-    "01_scalar_autograd",
-    "02_tensors",
-    "03_rnn_bptt",
-    "04_vanishing_gradient",
-    "05_lstm_cell",
-    "06_constant_error_flow",
-    "07_long_range_tasks",
-]
 WITH_WIDGETS = {"04_vanishing_gradient", "05_lstm_cell", "06_constant_error_flow"}
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
