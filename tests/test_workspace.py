@@ -355,6 +355,40 @@ def test_edits_made_the_old_way_are_found_and_moved_never_discarded(course):
     assert not workspace.has_edits(course, "d1_demo")
 
 
+def test_edits_committed_the_old_way_are_moved_and_the_blank_restored_from_history(course):
+    build_exercises(course)
+    assert git(course, "init", "-q").returncode == 0
+    commit_all(course, "The course")
+    old_way = course / "exercises" / "d1_demo.ipynb"
+    solve(old_way, "demo.square", "def square(x):\n    return x * x  # mine")
+    commit_all(course, "My answer, in exercises/")
+    said = workspace.move(course, "d1_demo")
+    assert "# mine" in (course / WORK / "d1_demo.ipynb").read_text()
+    assert "commit this change" in said[1]
+    assert not workspace.has_edits(course, "d1_demo")
+    assert git(course, "status", "--porcelain", "exercises").stdout.strip() == (
+        "M  exercises/d1_demo.ipynb"
+    )
+
+
+def test_a_lab_kernel_in_exercises_points_to_my_work(course, monkeypatch):
+    build_exercises(course)
+    monkeypatch.setenv("JPY_SESSION_NAME", str(course / "exercises" / "d1_demo.ipynb"))
+    monkeypatch.setattr(workspace, "_noticed", set())
+    notice = workspace.notice_in_kernel()
+    assert "Write your answers in my-work/d1_demo.ipynb" in notice
+    assert "python -m minigrad exercises move d1_demo" in notice
+    assert workspace.notice_in_kernel() is None  # once per kernel
+
+
+def test_a_notebook_with_conflict_markers_is_named_as_a_stopped_merge(course):
+    build_exercises(course)
+    old_way = course / "exercises" / "d1_demo.ipynb"
+    old_way.write_text("<<<<<<< HEAD\n" + old_way.read_text() + "=======\n>>>>>>> origin/main\n")
+    with pytest.raises(WorkspaceError, match="conflict markers.*git merge --abort"):
+        workspace.move(course, "d1_demo")
+
+
 def test_moving_without_edits_moves_nothing(course):
     build_exercises(course)
     assert workspace.move(course, "d1_demo") == [

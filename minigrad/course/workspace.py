@@ -185,8 +185,14 @@ class Copy:
 def read_json_notebook(path: Path) -> dict[str, Any]:
     """A notebook file as JSON, or a WorkspaceError naming the file and the problem."""
     try:
-        notebook = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        notebook = json.loads(text)
     except (OSError, UnicodeDecodeError, ValueError) as error:
+        if isinstance(error, ValueError) and "\n<<<<<<< " in f"\n{text}":
+            raise WorkspaceError(
+                f"{path} holds git's conflict markers (<<<<<<<): a merge stopped inside it. "
+                "`git merge --abort` puts it back as it was before the pull"
+            ) from None
         raise WorkspaceError(f"cannot read {path} as a notebook: {error}") from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise WorkspaceError(f"{path} is not a notebook: expected JSON with a list of cells")
@@ -612,7 +618,17 @@ def notice_in_kernel() -> str | None:
     if not path.endswith(".ipynb") or path in _noticed:
         return None
     _noticed.add(path)
-    return notice_for(Path(path))
+    notebook = Path(path)
+    root = find_course(notebook.parent)
+    if root is not None and notebook.parent.resolve() == (root / EXERCISES).resolve():
+        # answers typed here may not be saved yet, so say it whether or not the file has edits
+        return (
+            f"This is {EXERCISES}/{notebook.name}, the course's own copy of the exercise, which "
+            f"the next update of the course replaces. Write your answers in "
+            f"{WORK}/{notebook.name} (`make lab` makes it). Answers you wrote here already: "
+            f"save, then run `python -m minigrad exercises move {notebook.stem}`."
+        )
+    return notice_for(notebook)
 
 
 # ----------------------------------------------------------------------------------------------
