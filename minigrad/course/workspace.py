@@ -601,8 +601,10 @@ def notice_for(notebook_path: Path) -> str | None:
         if copy is None or (copy.record is None and path.resolve().parent.name != WORK):
             return None
         return changes(root, copy)
-    except WorkspaceError:
-        return None  # not readable as a notebook: the grader says so in its own words
+    except (WorkspaceError, ImportError, ValueError):
+        # an unreadable notebook (the grader says so in its own words), a course source that
+        # does not build, or no nbformat in a kernel: a notice must never break check(...)
+        return None
 
 
 _noticed: set[str] = set()
