@@ -475,9 +475,14 @@ def copy_working_tree(destination: Path) -> None:
     listed = subprocess.run(
         ["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in sorted(set(filter(None, listed.split("\0")))):
+    )
+    if listed.returncode != 0:  # not a git checkout (a downloaded archive): copy the folder
+        skipped = {".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", "test-artifacts"}
+        relative = [path.relative_to(REPO) for path in REPO.rglob("*")]
+        names = [path.as_posix() for path in relative if not skipped & set(path.parts)]
+    else:
+        names = listed.stdout.decode().split("\0")
+    for name in sorted(set(filter(None, names))):
         source = REPO / name
         if not source.is_file() or (name.startswith(f"{WORK}/") and name != f"{WORK}/README.md"):
             continue
