@@ -8,7 +8,7 @@ export PYTHONHASHSEED := 0
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 NBVAL     := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test test-portable notebooks lint clean
+.PHONY: setup prepare lab test test-portable notebooks lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,15 @@ $(STAMP): requirements.txt pyproject.toml | $(PY)
 
 setup: $(STAMP)
 
+# The learner's folder, my-work/: a copy of every exercise it lacks, never over an existing file.
+prepare: setup
+	$(PY) -m minigrad exercises prepare
+
+# Opens chapter 0, with the file browser on the course folder: notebooks/ beside my-work/.
 lab: setup
-	$(PY) -m jupyterlab --config=lab/jupyter_lab_config.py notebooks/00_start_here.ipynb
+	@$(MAKE) --no-print-directory prepare
+	$(PY) -m jupyterlab --config=lab/jupyter_lab_config.py \
+		--LabApp.default_url='/lab/tree/notebooks/00_start_here.ipynb?file-browser-path=/'
 
 test: setup
 	$(PY) -m pytest -n 2 tests $(if $(NOTEBOOKS),$(NBVAL) $(NOTEBOOKS))

@@ -13,9 +13,12 @@ USAGE = """\
 usage: python -m minigrad COMMAND [ARGS]
 
 commands:
-  grade PATH [--json FILE] [--timeout SECONDS]
-                 run exercise notebooks (a .ipynb file or a folder of them) in a fresh
-                 kernel and score their check(...) calls
+  grade [PATH] [--json FILE] [--timeout SECONDS]
+                 run exercise notebooks (a .ipynb file or a folder of them, by default
+                 my-work/) in a fresh kernel and score their check(...) calls
+  exercises status|prepare|refresh NAME|move NAME
+                 your copies of the exercises in my-work/: what changed in the course,
+                 the course's new version beside yours, edits made in exercises/ moved in
   train TASK [--model rnn|lstm|gru] [--seq-len T] [--steps N] [--seed S] [--plot PNG]
                  train a recurrent net on a synthetic task (adding, temporal_order,
                  copy, reber) and compare its test score with the task's baseline
@@ -37,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         from minigrad.grading import main as grade
 
         return grade(arguments)
+    if command == "exercises":
+        from minigrad.course.workspace import main as exercises
+
+        return exercises(arguments)
     if command == "train":
         from minigrad.train import main as train
 

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.course import workspace
 from minigrad.scalar import Value
 from minigrad.tensor import Tensor
 
@@ -259,6 +260,8 @@ def check(part: str, answer: Any) -> None:
     """
     result = run_check(part, answer)
     text = result.summary()
+    notice = workspace.notice_in_kernel()  # once per kernel: the exercise changed upstream
+    text += f"\n\n{notice}" if notice else ""
     if _running_in_kernel():
         from IPython.display import display
 
@@ -557,7 +560,9 @@ def main(argv: list[str] | None = None) -> int:
         description="Run exercise notebooks in a fresh kernel and score their check(...) calls. "
         "The notebooks themselves are never modified.",
     )
-    parser.add_argument("path", type=Path, help="a notebook (.ipynb) or a folder of notebooks")
+    parser.add_argument(
+        "path", type=Path, nargs="?", help="a notebook (.ipynb) or a folder (default: my-work/)"
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the scores here")
     parser.add_argument(
         "--timeout",
@@ -571,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
 
     try:
-        paths = find_notebooks(args.path)
+        paths = find_notebooks(args.path or workspace.default_grade_path())
         # read them all first, so that a malformed one stops us before any kernel starts
         notebooks = [(path, read_notebook(path)) for path in paths]
         results = []
@@ -588,13 +593,15 @@ def main(argv: list[str] | None = None) -> int:
             )
             results.append(result)
         print(format_report(results))
+        notices = [notice for path in paths if (notice := workspace.notice_for(path))]
+        print("".join(f"\nNote: {notice}\n" for notice in notices), end="")
         if args.json is not None:
             try:
                 args.json.parent.mkdir(parents=True, exist_ok=True)
                 args.json.write_text(json.dumps(report_json(results), indent=2) + "\n")
             except OSError as error:
                 raise GradingError(f"cannot write {args.json}: {error}") from None
-    except GradingError as error:
+    except (GradingError, workspace.WorkspaceError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 1
     return 0
