@@ -118,6 +118,8 @@ def test_make_lab_serves_lab_on_localhost_and_stops_cleanly(tmp_path: Path) -> N
     # `make lab` opens the learner's browser: here a command that does nothing stands in for it.
     env["BROWSER"] = "true"
     log_path = tmp_path / "make-lab.log"
+    # `make lab` copies the exercises into my-work/ first; the test takes its copies away again.
+    work_before = set((REPO / "my-work").glob("*"))
     process = start_process_group([make, "lab"], REPO, env, log_path)
     try:
         info = wait_for_server_info(Path(env["JUPYTER_RUNTIME_DIR"]), process, log_path)
@@ -131,6 +133,8 @@ def test_make_lab_serves_lab_on_localhost_and_stops_cleanly(tmp_path: Path) -> N
         )
     finally:
         stopped_cleanly = stop_process_group(process)
+        for made_by_the_test in set((REPO / "my-work").glob("*")) - work_before:
+            made_by_the_test.unlink()
     assert stopped_cleanly, (
         "expected SIGTERM to stop every process of `make lab` within the timeout, "
         f"but some needed SIGKILL:\n{log_path.read_text(errors='replace')[-3000:]}"
