@@ -73,7 +73,7 @@ def non_normal_matrix(size: int, seed: int = 0) -> np.ndarray:
     same seed.
 
     Unlike an orthogonal matrix it is not normal (W W^T != W^T W): its largest singular value
-    is larger than its spectral radius (about twice as large for size 32), so that
+    is larger than its spectral radius (1.7 times as large for size 32 and seed 0), so that
     ||W^k||_2 starts above 1 and only for large k shrinks like rho^k (Gelfand's formula).
     """
     gaussian = np.random.default_rng(seed).standard_normal((size, size))
