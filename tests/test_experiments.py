@@ -3,9 +3,15 @@ numpy and finite differences."""
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+import minigrad
 from minigrad import Tensor, nn
 from minigrad.experiments import (
     lstm_cell_state_gradients,
@@ -243,3 +249,22 @@ def test_lstm_step_jacobian_along_the_cell_state_is_the_forget_gate():
     jacobian = lstm_step_jacobian(cell, x, h, c)
     _, _, gates = cell.step(Tensor(x[None]), (Tensor(h[None]), Tensor(c[None])))
     np.testing.assert_allclose(jacobian[H:, H:], np.diag(gates.forget.data[0]), atol=1e-14)
+
+
+# ---- the layout: measurements below plots and widgets, no circle ---------------------------
+
+
+def test_the_measurements_import_no_plotting_library():
+    code = "import sys, minigrad.experiments; print('matplotlib' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_viz_does_not_import_the_widgets():
+    # widgets draws with viz; viz importing widgets back would make a circle
+    tree = ast.parse((Path(minigrad.__file__).parent / "viz.py").read_text(encoding="utf-8"))
+    imported = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert "minigrad.widgets" not in imported
