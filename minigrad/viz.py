@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from minigrad.autograd import no_grad, topological_order
+from minigrad.experiments import pulse_memory, rnn_gradient_norms
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -54,16 +55,26 @@ class GraphDrawing:
         return path
 
 
-def draw_graph(root, max_nodes: int = 200) -> GraphDrawing:
+def draw_graph(root, max_nodes: int = 200, names: dict | None = None) -> GraphDrawing:
     """Draw the graph that `root` (a Value or a Tensor) was computed from, inputs on the left.
 
-    One box per node: its label and op ("leaf" for an input), then its data and grad for a
-    Value, or its shape for a Tensor. An arrow runs from each input of an op to the op, in
-    argument order from top to bottom; a node used twice (x * x) sends two arrows.
+    One box per node: its name and op ("leaf" for an input), then its data and grad for a
+    Value, or its shape for a Tensor. A node's name is its entry in `names` ({name: node},
+    e.g. {"W_hh": cell.weight_hh}; Tensors have no label of their own), else its label.
+    An arrow runs from each input of an op to the op, in argument order from top to bottom;
+    a node used twice (x * x) sends two arrows.
     Graphs with more than `max_nodes` nodes are refused: they would not be readable.
     """
     if not hasattr(root, "_parents"):
         raise TypeError(f"draw_graph needs a Value or a Tensor, got {type(root).__name__}")
+    named = {}
+    for name, node in (names or {}).items():
+        if not hasattr(node, "_parents"):
+            raise TypeError(
+                f"draw_graph: names maps a name to a Value or a Tensor; {name!r} maps to "
+                f"{type(node).__name__}"
+            )
+        named[id(node)] = name
     nodes = topological_order(root)  # parents before their users
     if len(nodes) > max_nodes:
         raise ValueError(
@@ -71,7 +82,7 @@ def draw_graph(root, max_nodes: int = 200) -> GraphDrawing:
             "a picture that size is unreadable. Draw a smaller part (one neuron, one step), "
             "or pass a larger max_nodes."
         )
-    lines = {id(node): _node_lines(node) for node in nodes}
+    lines = {id(node): _node_lines(node, named.get(id(node))) for node in nodes}
     width = _PADDING * 2 + _CHAR_WIDTH * max(len(text) for ls in lines.values() for text in ls)
     box_height = {key: _PADDING * 2 + _LINE_HEIGHT * len(ls) for key, ls in lines.items()}
     column, center_y, height, routes = _place(nodes, box_height)
@@ -129,10 +140,10 @@ def draw_graph(root, max_nodes: int = 200) -> GraphDrawing:
     )
 
 
-def _node_lines(node) -> list[str]:
+def _node_lines(node, name: str | None = None) -> list[str]:
     """The text of a node's box: title, then numbers (Value) or shape (Tensor)."""
     op = node._op or "leaf"
-    label = getattr(node, "label", "")
+    label = name or getattr(node, "label", "")
     title = f"{label} ({op})" if label else op
     shape = getattr(node, "shape", None)
     if shape is not None:  # a Tensor: its numbers would not fit in a box
@@ -272,7 +283,7 @@ def plot_gradient_heatmap(
     gradients: np.ndarray,
     title: str = "",
     state: str = "c_t",
-    vmin: float = 1e-12,
+    vmin: float = 1e-15,
     vmax: float = 1e1,
 ) -> AxesImage:
     """Draw |dL/d state| over (time step, unit) into `ax` as colours on a log scale.
@@ -412,31 +423,6 @@ def plot_decision_boundary(
         ax.scatter(*X[y == label].T, s=18, color=colors[k], edgecolors="k", linewidths=0.5)
     ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title)
     return ax
-
-
-def pulse_memory(cell, steps: int, pulse: float = 1.0) -> np.ndarray:
-    """How long a recurrent cell remembers one input: ||h_t(pulse) - h_t(no pulse)||.
-
-    The cell (an RNNCell, GRUCell or LSTMCell, with a batch of one) is run twice from a zero
-    state over `steps` steps of zero input, the first time with `pulse` added to every input
-    at t = 0. Returns (steps,): the distance between the two hidden states after each step.
-    """
-    from minigrad.tensor import Tensor
-
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"pulse_memory: steps must be a positive int, got {steps!r}")
-    runs = []
-    with no_grad():
-        for first_input in (pulse, 0.0):
-            inputs = np.zeros((steps, 1, cell.input_size))
-            inputs[0] = first_input
-            state, hidden = None, []
-            for x_t in inputs:
-                state = cell(Tensor(x_t), state)
-                # an LSTM cell's state is the pair (h, c); the others' is h itself
-                hidden.append((state[0] if isinstance(state, tuple) else state).data[0])
-            runs.append(np.array(hidden))
-    return np.linalg.norm(runs[0] - runs[1], axis=1)
 
 
 # ---- training runs compared (chapter 7) -----------------------------------------------------
@@ -653,7 +639,6 @@ def _preview_memory(ax: Axes) -> None:
 
 def _preview_vanishing_gradient(ax: Axes) -> None:
     """Chapter 4: the gradient reaching each time step of a tanh RNN, on a log scale."""
-    from minigrad.widgets import rnn_gradient_norms
 
     for rho in (0.8, 1.0, 1.3):
         ax.semilogy(np.arange(1, 61), rnn_gradient_norms(60, rho, "tanh"), label=f"ρ = {rho}")

@@ -13,6 +13,12 @@ from course import CHAPTERS
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 WITH_WIDGETS = {"04_vanishing_gradient", "05_lstm_cell", "06_constant_error_flow"}
+# the diagram each chapter must show (minigrad.diagrams), drawn as a stored picture
+DIAGRAMS = {
+    "03_rnn_bptt": "draw_rnn_unrolled",
+    "05_lstm_cell": "draw_lstm_cell",
+    "06_constant_error_flow": "draw_gradient_paths",
+}
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
@@ -77,3 +83,32 @@ def test_a_chapter_ends_with_a_summary_and_its_exercise_notebook(name):
     assert f"exercises/{name}.ipynb" in ending
     assert (Path(__file__).resolve().parent.parent / "exercises" / f"{name}.ipynb").exists()
     assert "summary" in "\n".join(markdown(name)[-3:]).lower()
+
+
+@pytest.mark.parametrize("name", sorted(WITH_WIDGETS))
+def test_every_widget_cell_also_stores_a_static_picture(name):
+    # GitHub and nbviewer show no widget: the cell must also hold a picture of its start
+    widget_cells = [cell for cell in code_cells(name) if WIDGET_MIME in mime_types(cell)]
+    assert widget_cells, f"{name}: no widget output stored"
+    for cell in widget_cells:
+        assert "image/png" in mime_types(cell), (
+            f"{name}: a widget cell stores no static picture of its starting state:\n"
+            f"{cell.source[:200]}"
+        )
+
+
+@pytest.mark.parametrize("name, drawing", sorted(DIAGRAMS.items()))
+def test_the_chapter_shows_its_diagram(name, drawing):
+    assert any(
+        drawing in cell.source and "image/png" in mime_types(cell) for cell in code_cells(name)
+    ), f"{name}: expected a cell that calls {drawing} and stores the picture"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_a_notebook_writes_a_tracked_file_only_when_asked(name):
+    # running the notebooks under the tests must not modify the README's pictures
+    for cell in code_cells(name):
+        if "savefig(" in cell.source:
+            assert 'os.environ.get("MINIGRAD_WRITE_ASSETS") == "1"' in cell.source, (
+                f"{name}: a cell saves a file without checking MINIGRAD_WRITE_ASSETS"
+            )

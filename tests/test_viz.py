@@ -241,3 +241,25 @@ def test_a_drawing_reprs_without_a_memory_address():
     x = Value(2.0)
     text = repr(draw_graph(x * x + x))
     assert text == "GraphDrawing(3 nodes)"
+
+
+def test_draw_graph_names_tensor_leaves_by_the_names_given():
+    x = Tensor(np.ones((1, 2)))
+    weight = Tensor(np.ones((3, 2)), requires_grad=True)
+    out = (x @ weight.T).sum()
+    texts = box_texts(parse(draw_graph(out, names={"x_1": x, "W_ih": weight})))
+    titles = [lines[0] for lines in texts]
+    assert "x_1 (leaf)" in titles and "W_ih (leaf)" in titles
+    assert ["W_ih (leaf)", "shape (3, 2)"] in texts  # the shape is still shown
+
+
+def test_draw_graph_names_override_a_value_label():
+    a = Value(1.0, label="a")
+    out = a * 2
+    titles = [lines[0] for lines in box_texts(parse(draw_graph(out, names={"input": a})))]
+    assert "input (leaf)" in titles and "a (leaf)" not in titles
+
+
+def test_draw_graph_refuses_a_name_for_something_that_is_not_a_node():
+    with pytest.raises(TypeError, match="'W'.*ndarray"):
+        draw_graph(Value(1.0) * 2, names={"W": np.ones(2)})

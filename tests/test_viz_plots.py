@@ -12,8 +12,9 @@ import pytest
 from matplotlib import pyplot as plt
 
 import minigrad
+from minigrad.experiments import pulse_memory
 from minigrad.nn import LSTMCell, RNNCell
-from minigrad.viz import chapter_gallery, plot_decision_boundary, plot_losses, pulse_memory
+from minigrad.viz import chapter_gallery, plot_decision_boundary, plot_losses
 
 
 @pytest.fixture(autouse=True)

@@ -153,8 +153,11 @@ except NotImplementedError:
 # %% [markdown]
 # With PyTorch's default initialisation this $W_{hh}$ has $\sigma_{\max}$ a little above 1, so
 # the bound grows with $k$ and promises nothing; it forces the gradient to vanish only when
-# $\sigma_{\max} < 1$. The measured product vanishes all the same: most slopes $1 - h_t^2$ are
-# well below 1. A bound says how bad things can get, not how bad they are.
+# $\sigma_{\max} < 1$. The measured product vanishes all the same, and not because of the
+# slopes $1 - h_t^2$, most of which are close to 1: the spectral radius $\rho$ of this
+# $W_{hh}$ (its largest $|\lambda|$) is well below 1, and over many steps $\|W_{hh}^k\|$
+# shrinks like $\rho^k$ (chapter 4).
+# A bound says how bad things can get, not how bad they are.
 
 # %% [markdown]
 # ## Part 4: gradient clipping
