@@ -354,13 +354,19 @@ def save_learning_curve(history: History, task: Task | str, path, title: str = "
 
 
 def save_model(model: SequenceModel, path) -> None:
-    """Write a `SequenceModel` to a `.npz`: its kind and sizes, and its parameters."""
+    """Write a `SequenceModel` to a `.npz`: its kind and sizes, and its parameters in float32.
+
+    Four bytes a weight keep a stored model small (chapter 8 keeps some in the repository);
+    `load_model` reads them back as float64, so the loaded model computes in float64 with
+    weights rounded once to float32.
+    """
     layer = model.rnn
+    weights = {name: value.astype(np.float32) for name, value in model.state_dict().items()}
     np.savez_compressed(
         path,
         kind=np.array(model.kind),
         sizes=np.array([layer.input_size, layer.hidden_size, model.head.weight.shape[0]]),
-        **model.state_dict(),
+        **weights,
     )
 
 
@@ -372,7 +378,7 @@ def load_model(path) -> SequenceModel:
         kind, (input_size, hidden_size, output_size) = str(archive["kind"]), archive["sizes"]
         state = {name: archive[name] for name in archive.files if name not in ("kind", "sizes")}
     model = SequenceModel(kind, int(input_size), int(hidden_size), int(output_size), rng=0)
-    model.load_state_dict(state)
+    model.load_state_dict({name: value.astype(np.float64) for name, value in state.items()})
     return model
 
 

@@ -24,7 +24,7 @@ def small_model(kind="lstm", vocab_size=CORPUS.vocab_size, hidden_size=8, seed=0
     return SequenceModel(kind, vocab_size, hidden_size, vocab_size, rng=seed)
 
 
-# ---- the corpus ---------------------------------------------------------------------------------
+# ---- the corpus ----------------------------------------------------------------------------------
 
 
 def test_corpus_is_the_file_described_in_data_readme():
@@ -67,7 +67,7 @@ def test_a_missing_file_names_the_path(tmp_path):
         text.read_corpus(tmp_path / "nothing.txt")
 
 
-# ---- windows --------------------------------------------------------------------------------------
+# ---- windows -------------------------------------------------------------------------------------
 
 
 def test_windows_are_contiguous_and_targets_are_the_next_characters():
@@ -95,7 +95,7 @@ def test_windows_refuse_a_text_shorter_than_a_window():
         text.random_windows(np.arange(5), 2, 10)
 
 
-# ---- sampling -------------------------------------------------------------------------------------
+# ---- sampling ------------------------------------------------------------------------------------
 
 
 def test_sample_index_draws_from_the_softmax_at_temperature_one():
@@ -145,7 +145,7 @@ def test_sample_refuses_an_empty_prompt():
         text.sample(small_model(), "", 5)
 
 
-# ---- truncated BPTT ---------------------------------------------------------------------------
+# ---- truncated BPTT ------------------------------------------------------------------------------
 
 
 def test_stream_windows_continue_each_other():
@@ -199,7 +199,7 @@ def test_window_loss_is_the_task_loss_of_the_sequence_model():
     assert h.shape == c.shape == (1, 3, 8)
 
 
-# ---- the command line and stored models -----------------------------------------------------------
+# ---- the command line and stored models ----------------------------------------------------------
 
 
 FAST = ["--steps", "2", "--hidden-size", "4", "--test-size", "4", "--batch-size", "2"]
@@ -232,13 +232,17 @@ def test_a_saved_model_loads_back_the_same(kind, tmp_path):
     loaded = load_model(tmp_path / "model.npz")
     assert loaded.kind == kind and isinstance(loaded.head, Linear)
     assert isinstance(loaded.rnn, {"rnn": RNN, "lstm": LSTM}.get(kind, type(loaded.rnn)))
+    for name, value in loaded.state_dict().items():
+        assert value.dtype == np.float64
+        np.testing.assert_array_equal(value, model.state_dict()[name].astype(np.float32))
     x = Tensor(SHAKESPEARE.sample(2, 5, rng=0).x)
-    np.testing.assert_array_equal(loaded(x).data, model(x).data)
+    np.testing.assert_allclose(loaded(x).data, model(x).data, rtol=1e-5, atol=1e-6)
 
 
 def test_cli_saves_the_trained_model(tmp_path, capsys):
     path = tmp_path / "model.npz"
-    assert main(["shakespeare", "--seq-len", "10", *FAST, "--no-progress", "--save", str(path)]) == 0
+    args = ["shakespeare", "--seq-len", "10", *FAST, "--no-progress", "--save", str(path)]
+    assert main(args) == 0
     assert load_model(path).rnn.hidden_size == 4
 
 
