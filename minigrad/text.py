@@ -347,3 +347,113 @@ def stream_loss(
             loss, final = window_loss(model, x, y, state if carry_state else None)
             total, count, state = total + loss.item(), count + 1, final
     return total / count
+
+
+# ---- looking inside: states, features of the text, gradients -----------------------------------
+
+
+def recurrent_states(model, codes: np.ndarray, vocab_size: int | None = None) -> dict:
+    """The state of `model`'s first layer after each character of `codes`, read one at a time.
+
+    Returns {"h": (N, H)} for an RNN or GRU, and {"h": (N, H), "c": (N, H)} for an LSTM:
+    row t is the state after reading codes[0..t].
+    """
+    vocab_size = vocab_size or model.rnn.input_size
+    cell, state = model.rnn.cells[0], None
+    inputs = one_hot(np.asarray(codes)[:, None], vocab_size)  # (N, 1, V)
+    hs, cs = [], []
+    with no_grad():
+        for x_t in inputs:
+            state = cell(Tensor(x_t), state)
+            if isinstance(state, tuple):
+                hs.append(state[0].data[0])
+                cs.append(state[1].data[0])
+            else:
+                hs.append(state.data[0])
+    states = {"h": np.array(hs)}
+    if cs:
+        states["c"] = np.array(cs)
+    return states
+
+
+def position_in_line(text: str) -> np.ndarray:
+    """For each character, how many characters of its line come before it: (N,) int64.
+
+    A newline ends its line, so it gets the line's length; the next character gets 0.
+    """
+    positions = np.empty(len(text), dtype=np.int64)
+    position = 0
+    for i, char in enumerate(text):
+        positions[i] = position
+        position = 0 if char == "\n" else position + 1
+    return positions
+
+
+def in_speech(text: str) -> np.ndarray:
+    """For each character, whether it belongs to what a speaker says: (N,) bool.
+
+    The corpus writes a turn as a heading line, the speaker's name and a colon ("ROMEO:"),
+    then the speech, then a blank line. The heading line and the blank lines are False,
+    the speech is True. A heading is a line that ends with ":" right after a blank line
+    (or at the very start).
+    """
+    labels = np.zeros(len(text), dtype=bool)
+    start, after_blank = 0, True
+    for line in text.split("\n"):
+        end = start + len(line) + 1  # with its newline
+        heading = after_blank and line.endswith(":")
+        labels[start:end] = bool(line) and not heading
+        after_blank = not line
+        start = end
+    return labels[: len(text)]
+
+
+def unit_correlations(states: np.ndarray, feature: np.ndarray) -> np.ndarray:
+    """Pearson's correlation of each unit's value with a feature of the text.
+
+    states: (N, H), feature: (N,). Returns (H,); a unit that never changes gets 0.
+    """
+    s = states - states.mean(axis=0)
+    f = np.asarray(feature, dtype=np.float64) - np.mean(feature)
+    norms = np.sqrt((s * s).sum(axis=0) * (f * f).sum())
+    return np.divide(f @ s, norms, out=np.zeros(states.shape[1]), where=norms > 0)
+
+
+def probe_r2(states: np.ndarray, feature: np.ndarray) -> float:
+    """How much of a feature's variance a linear read-out of all units explains, on text it
+    was not fitted on: least squares on the first half of the N steps, R^2 on the second.
+
+    states: (N, H), feature: (N,). 1 is a perfect read-out, 0 no better than the mean.
+    """
+    half = len(feature) // 2
+    design = np.hstack([states, np.ones((len(states), 1))])
+    target = np.asarray(feature, dtype=np.float64)
+    weights, *_ = np.linalg.lstsq(design[:half], target[:half], rcond=None)
+    residual = target[half:] - design[half:] @ weights
+    spread = target[half:] - target[half:].mean()
+    return float(1.0 - (residual @ residual) / (spread @ spread))
+
+
+def state_gradient_norms(model, x: np.ndarray, y: np.ndarray) -> dict:
+    """‖∂L_T/∂h_t‖ (and ‖∂L_T/∂c_t‖ for an LSTM) for every step t of one window.
+
+    x: (T, B, V), y: (T, B). L_T is the cross-entropy of the last step's prediction only,
+    so the gradient at step t is what reaches back across the gap T - 1 - t. The norm is
+    over the batch and the units, divided by sqrt(B): a typical sequence's gradient.
+    Returns {"h": (T,)} or {"h": (T,), "c": (T,)}, index t = step t.
+    """
+    cell, state = model.rnn.cells[0], None
+    hs, cs = [], []
+    for x_t in x:
+        state = cell(Tensor(x_t), state)
+        h = state[0] if isinstance(state, tuple) else state
+        hs.append(h)
+        if isinstance(state, tuple):
+            cs.append(state[1])
+    loss = F.cross_entropy(model.head(hs[-1]), y[-1])
+    loss.backward()
+    scale = math.sqrt(x.shape[1])
+    norms = {"h": np.array([np.linalg.norm(h.grad) / scale for h in hs])}
+    if cs:
+        norms["c"] = np.array([np.linalg.norm(c.grad) / scale for c in cs])
+    return norms
