@@ -36,6 +36,9 @@ from minigrad.rng import get_rng
 from minigrad.tensor import Tensor, softmax
 
 SHAKESPEARE_PATH = Path(__file__).resolve().parent.parent / "data" / "tinyshakespeare.txt"
+STORED_MODELS = Path(__file__).resolve().parent.parent / "weights"
+"""Models trained on Shakespeare by `python -m minigrad train` (weights/README.md), for
+chapter 8: `minigrad.train.load_model(STORED_MODELS / "shakespeare_lstm_2000.npz")`."""
 
 SPLITS = {"train": (0.0, 0.9), "validation": (0.9, 0.95), "test": (0.95, 1.0)}
 """Each split as (start, end), fractions of the corpus's length: by position, not shuffled."""

@@ -250,3 +250,81 @@ def test_load_model_refuses_a_file_of_other_arrays(tmp_path):
     np.savez(tmp_path / "other.npz", weight=np.zeros(3))
     with pytest.raises(ValueError, match="was not written by save_model"):
         load_model(tmp_path / "other.npz")
+
+
+def test_stored_models_load_with_the_sizes_of_their_commands():
+    paths = sorted(text.STORED_MODELS.glob("shakespeare_*.npz"))
+    assert {path.stem for path in paths} >= {"shakespeare_lstm_400", "shakespeare_rnn_400"}
+    for path in paths:
+        model = load_model(path)
+        results = json.loads(path.with_suffix(".json").read_text())
+        assert model.kind == results["model"] and model.rnn.hidden_size == results["hidden_size"]
+        assert model.rnn.input_size == CORPUS.vocab_size
+
+
+# ---- looking inside ---------------------------------------------------------------------------
+
+
+def test_position_in_line_counts_from_each_newline():
+    positions = text.position_in_line("ab\ncde\n\nf")
+    np.testing.assert_array_equal(positions, [0, 1, 2, 0, 1, 2, 3, 0, 0])
+
+
+def test_in_speech_marks_the_speech_and_not_the_heading_or_blank_lines():
+    passage = "ALL:\nSpeak: now.\n\nROMEO:\nNo.\n"
+    labels = text.in_speech(passage)
+    assert "".join(c for c, inside in zip(passage, labels) if inside) == "Speak: now.\nNo.\n"
+
+
+def test_recurrent_states_follow_the_layer_step_by_step():
+    model = small_model("lstm")
+    codes = CORPUS.encode("To be, or")
+    states = text.recurrent_states(model, codes)
+    _, (h, c) = model.rnn(Tensor(text.one_hot(codes[:, None], 65)))
+    assert states["h"].shape == states["c"].shape == (9, 8)
+    np.testing.assert_allclose(states["h"][-1], h.data[0, 0], rtol=1e-12)
+    np.testing.assert_allclose(states["c"][-1], c.data[0, 0], rtol=1e-12)
+    assert set(text.recurrent_states(small_model("rnn"), codes)) == {"h"}
+
+
+def test_unit_correlations_find_the_unit_that_copies_a_feature():
+    rng = np.random.default_rng(0)
+    feature = rng.normal(size=300)
+    states = rng.normal(size=(300, 4))
+    states[:, 2] = -3 * feature + 1
+    states[:, 3] = 5.0  # constant: no correlation, and no division by zero
+    r = text.unit_correlations(states, feature)
+    assert r[2] == pytest.approx(-1.0) and r[3] == 0.0 and np.abs(r[:2]).max() < 0.2
+
+
+def test_probe_r2_is_one_for_a_linear_feature_and_near_zero_for_noise():
+    rng = np.random.default_rng(1)
+    states = rng.normal(size=(400, 3))
+    assert text.probe_r2(states, states @ [1.0, -2.0, 0.5] + 3) == pytest.approx(1.0)
+    assert text.probe_r2(states, rng.normal(size=400)) < 0.05
+
+
+def test_state_gradient_norms_agree_with_the_gradient_of_the_last_prediction():
+    model = small_model("lstm")
+    batch = SHAKESPEARE.sample(2, 6, rng=0)
+    norms = text.state_gradient_norms(model, batch.x, batch.y)
+    assert norms["h"].shape == norms["c"].shape == (6,)
+    # the final hidden state only feeds the head: its gradient is W^T (softmax - onehot) / B
+    logits = model(Tensor(batch.x)).data[-1]
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(2), batch.y[-1]] -= 1
+    expected = np.linalg.norm(p @ model.head.weight.data / 2) / np.sqrt(2)
+    assert norms["h"][-1] == pytest.approx(expected, rel=1e-10)
+
+
+def test_plot_text_colored_draws_a_cell_per_character():
+    from matplotlib import pyplot as plt
+
+    from minigrad.viz import plot_text_colored
+
+    ax = plot_text_colored("ab\ncd", np.array([1.0, -1.0, 0.0, 0.5, 0.2]))
+    assert len(ax.patches) == 5 and [t.get_text() for t in ax.texts] == list("ab↵cd")
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match=r"one value per character, \(5,\), got \(4,\)"):
+        plot_text_colored("ab\ncd", np.zeros(4))
