@@ -422,17 +422,21 @@ def unit_correlations(states: np.ndarray, feature: np.ndarray) -> np.ndarray:
     return np.divide(f @ s, norms, out=np.zeros(states.shape[1]), where=norms > 0)
 
 
-def probe_r2(states: np.ndarray, feature: np.ndarray) -> float:
+def probe_r2(states: np.ndarray, feature: np.ndarray, ridge: float = 1.0) -> float:
     """How much of a feature's variance a linear read-out of all units explains, on text it
-    was not fitted on: least squares on the first half of the N steps, R^2 on the second.
+    was not fitted on: ridge regression on the first half of the N steps, R^2 on the second.
 
-    states: (N, H), feature: (N,). 1 is a perfect read-out, 0 no better than the mean.
+    states: (N, H), feature: (N,). 1 is a perfect read-out, 0 no better than the mean (and
+    below 0 worse). The ridge penalty, ridge * |w|^2, keeps the read-out from leaning on
+    tiny differences between nearly equal units (a saturated RNN has many), which would not
+    carry over to new text.
     """
     half = len(feature) // 2
-    design = np.hstack([states, np.ones((len(states), 1))])
     target = np.asarray(feature, dtype=np.float64)
-    weights, *_ = np.linalg.lstsq(design[:half], target[:half], rcond=None)
-    residual = target[half:] - design[half:] @ weights
+    mean_x, mean_y = states[:half].mean(axis=0), target[:half].mean()
+    x, y = states[:half] - mean_x, target[:half] - mean_y
+    weights = np.linalg.solve(x.T @ x + ridge * np.eye(states.shape[1]), x.T @ y)
+    residual = target[half:] - ((states[half:] - mean_x) @ weights + mean_y)
     spread = target[half:] - target[half:].mean()
     return float(1.0 - (residual @ residual) / (spread @ spread))
 

@@ -756,9 +756,12 @@ def plot_text_colored(
     if ax is None:
         _, ax = plt.subplots(figsize=(width * 0.12, rows * 0.22 + 0.4))
     bound = np.abs(values).max() or 1.0
-    colours = colormaps[cmap](0.5 + 0.5 * values / bound)
-    for char, (r, c), colour in zip(text, places, colours):
-        ax.add_patch(plt.Rectangle((c, r), 1, 1, color=colour, linewidth=0))
+    # the colours as one image, a pixel per character (empty cells white), then the letters
+    grid = np.ones((rows, width, 4))
+    r, c = np.array(places).T
+    grid[r, c] = colormaps[cmap](0.5 + 0.5 * values / bound)
+    ax.imshow(grid, extent=(0, width, rows, 0), interpolation="nearest", aspect="auto")
+    for char, (r, c) in zip(text, places):
         shown = "↵" if char == "\n" else char
         ax.text(c + 0.5, r + 0.55, shown, ha="center", va="center", family="monospace", size=8)
     ax.set(xlim=(0, width), ylim=(rows, 0), title=title)
