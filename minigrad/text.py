@@ -14,6 +14,9 @@ Every task before chapter 8 is synthetic. Here the sequences are Shakespeare's p
 - `stream_windows`, `detach_state` and `train_tbptt` train on the text as `batch_size` long
   streams, carrying the state from one window to the next but cutting the gradient at the
   window's boundary: truncated backpropagation through time.
+- `recurrent_states`, `position_in_line`, `in_speech`, `unit_correlations`, `probe_r2` and
+  `state_gradient_norms` look inside a trained model: which units follow which feature of
+  the text, and how far back the gradient of a prediction reaches.
 
 The models are `minigrad.train.SequenceModel`s (a recurrent layer `.rnn` and a Linear head
 `.head`); this module only calls those two, so it needs nothing else from the training loop.
