@@ -2,7 +2,8 @@
 sequence. Names, weight layouts and equations are PyTorch's.
 
 A cell computes one time step, `(x_t, state) -> state'`, with x_t: (B, I) and each state
-tensor (B, H). A layer (`LSTM`, `RNN`, `GRU`) runs its cell over every step of x: (T, B, I).
+tensor (B, H). A layer (`LSTM`, `RNN`, `GRU`) runs its cell over every step of x: (T, B, I),
+each layer as one graph node with a hand-written backward through time (sequence.py).
 The LSTM cell comes first: it is what the course builds up to.
 
 Every cell draws its weights from U(-1/sqrt(H), 1/sqrt(H)), as PyTorch does; `rng` (a seed

@@ -73,7 +73,7 @@ def lstm_sequence(
     H = w_hh.shape[1]
     # One tanh gives all four gates: gate = scale tanh(scale a) + offset (see fused.py).
     # The inner scale (1/2 or 1) is folded into the weights: a power of two, so it is exact.
-    scale, offset = gate_scale_offset(H)
+    scale, offset = (a.astype(w_hh.dtype) for a in gate_scale_offset(H))  # float32 stays so
     scale_squared = scale * scale  # for the backward's slopes
     gates = (xs.reshape(steps * batch, inputs) @ (w_ih.T * scale)).reshape(steps, batch, 4 * H)
     gates += (bias_ih.data + bias_hh.data) * scale  # the input's share, for every step (1.)
