@@ -14,8 +14,9 @@ out by hand. It is fast for three reasons:
    before the loop.
 2. The weights are shared by all steps, so their gradients are sums over t (chapter 3,
    section 4): dL/dW_ih = sum_t (dL/da_t)^T x_t. With the T per-step arrays stacked into
-   (T*B, 4H) and (T*B, I), that sum is one matrix product, done after the loop. The same
-   holds for W_hh (with h_{t-1}), for the biases and for dL/dx.
+   (T*B, 4H) and (T*B, I), that sum is one matrix product, done after the loop. Since
+   a_t = [h_{t-1}, x_t, 1] [W_hh, W_ih, b]^T, one product with those rows (`step_rows`)
+   gives the gradients of W_hh, W_ih and the bias at once, in one pass over dL/da.
 3. Nothing is allocated per step: every step writes into arrays made once for the whole
    sequence, with `out=`. The few local derivatives (s(1 - s) for a sigmoid, 1 - tanh^2)
    are computed inside the loop, while that step's arrays are in the CPU's cache: computed
