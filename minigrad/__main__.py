@@ -17,8 +17,10 @@ commands:
                  run exercise notebooks (a .ipynb file or a folder of them) in a fresh
                  kernel and score their check(...) calls
   train TASK [--model rnn|lstm|gru] [--seq-len T] [--steps N] [--seed S] [--plot PNG]
-                 train a recurrent net on a synthetic task (adding, temporal_order,
-                 copy, reber) and compare its test score with the task's baseline
+             [--json FILE] [--save NPZ]
+                 train a recurrent net on a task (adding, temporal_order, copy, reber,
+                 or the text shakespeare) and compare its test score with the task's
+                 baseline
 
 `python -m minigrad COMMAND --help` describes a command's options."""
 

@@ -358,18 +358,24 @@ def stream_loss(
 # ---- looking inside: states, features of the text, gradients -----------------------------------
 
 
-def recurrent_states(model, codes: np.ndarray, vocab_size: int | None = None) -> dict:
+def recurrent_states(
+    model, codes: np.ndarray, window: int | None = None, vocab_size: int | None = None
+) -> dict:
     """The state of `model`'s first layer after each character of `codes`, read one at a time.
 
+    window: start again from a zero state every `window` characters, as a model trained on
+    windows of that length always did (None: read on without a reset).
     Returns {"h": (N, H)} for an RNN or GRU, and {"h": (N, H), "c": (N, H)} for an LSTM:
-    row t is the state after reading codes[0..t].
+    row t is the state after reading codes[0..t] (from the last reset).
     """
     vocab_size = vocab_size or model.rnn.input_size
     cell, state = model.rnn.cells[0], None
     inputs = one_hot(np.asarray(codes)[:, None], vocab_size)  # (N, 1, V)
     hs, cs = [], []
     with no_grad():
-        for x_t in inputs:
+        for t, x_t in enumerate(inputs):
+            if window and t % window == 0:
+                state = None
             state = cell(Tensor(x_t), state)
             if isinstance(state, tuple):
                 hs.append(state[0].data[0])
