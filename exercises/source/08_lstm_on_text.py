@@ -75,7 +75,13 @@ check("text.unigram_entropy", unigram_entropy)
 # Write `sample_char(logits, temperature, rng)`, which returns the drawn index as an `int`.
 # Take every random number from `rng`, a numpy `Generator` (`rng.random()` or
 # `rng.choice(len(p), p=p)`), so that the same seed writes the same text. `softmax` (imported
-# above) subtracts the largest logit first, so that large logits cannot overflow.
+# above) subtracts the largest logit first, so that large logits cannot overflow. Here is
+# what the temperature does to three logits:
+
+# %%
+example = np.array([2.0, 1.0, 0.0])
+for temperature in (0.5, 1.0, 2.0):
+    print(f"temperature {temperature}: p = {softmax(example / temperature)}")
 
 
 # %%
