@@ -20,8 +20,10 @@ commands:
                  your copies of the exercises in my-work/: what changed in the course,
                  the course's new version beside yours, edits made in exercises/ moved in
   train TASK [--model rnn|lstm|gru] [--seq-len T] [--steps N] [--seed S] [--plot PNG]
-                 train a recurrent net on a synthetic task (adding, temporal_order,
-                 copy, reber) and compare its test score with the task's baseline
+             [--json FILE] [--save NPZ]
+                 train a recurrent net on a task (adding, temporal_order, copy, reber,
+                 or the text shakespeare) and compare its test score with the task's
+                 baseline
 
 `python -m minigrad COMMAND --help` describes a command's options."""
 

@@ -9,6 +9,9 @@ each in one function that needs no download and is reproducible from a seed:
 - `embedded_reber`: predict the legal next symbols of a grammar whose second-to-last
   symbol repeats its second (multi-hot targets, variable lengths with a mask).
 
+One task is real text, not synthetic: "shakespeare" (chapter 8), the next character of
+Shakespeare's plays, read by `minigrad.text`.
+
 Inputs are time-major, `(T, B, I)` float64, as PyTorch's RNNs expect by default. Every task
 also states its baseline: the loss of the best model that ignores its input. A trained model
 has learned something only when it beats that number.
@@ -29,6 +32,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from minigrad import text
 from minigrad.rng import get_rng
 
 
@@ -475,6 +479,9 @@ class Task:
     baseline_accuracy: float | None
     default_seq_len: int | None
     generate: Callable[..., tuple[np.ndarray, ...]]
+    # A task with held-out data (the text of chapter 8) draws its test set from it; the
+    # synthetic tasks draw it from `generate`, with a stream of its own.
+    generate_test: Callable[..., tuple[np.ndarray, ...]] | None = None
 
     def sample(
         self,
@@ -493,6 +500,18 @@ class Task:
             return Batch(x, y, mask)
         x, y = self.generate(batch_size, self.default_seq_len if seq_len is None else seq_len, rng)
         return Batch(x, y, None)
+
+    def sample_test(
+        self,
+        batch_size: int,
+        seq_len: int | None = None,
+        rng: int | np.random.Generator | None = None,
+    ) -> Batch:
+        """A test batch: from the held-out data when the task has some, else as `sample`."""
+        if self.generate_test is None:
+            return self.sample(batch_size, seq_len, rng)
+        seq_len = self.default_seq_len if seq_len is None else seq_len
+        return Batch(*self.generate_test(batch_size, seq_len, rng), None)
 
     def train_test(
         self,
@@ -561,6 +580,21 @@ TASKS: dict[str, Task] = {
         baseline_accuracy=None,
         default_seq_len=None,
         generate=embedded_reber,
+    ),
+    # Real text (chapter 8, minigrad.text): predict the next character of Shakespeare at
+    # every step of a window; the test windows come from the held-out last 5% of the corpus.
+    "shakespeare": Task(
+        name="shakespeare",
+        description="predict the next character of Shakespeare's plays",
+        input_size=text.SHAKESPEARE_VOCAB_SIZE,
+        output_size=text.SHAKESPEARE_VOCAB_SIZE,
+        loss="cross_entropy",
+        target="sequence",
+        baseline_loss=text.SHAKESPEARE_UNIGRAM_NATS,
+        baseline_accuracy=text.SHAKESPEARE_BASELINE_ACCURACY,
+        default_seq_len=100,
+        generate=text.shakespeare_windows,
+        generate_test=text.shakespeare_test_windows,
     ),
 }
 

@@ -14,8 +14,10 @@ the task's baseline, the score of the best model that ignores its input.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -168,7 +170,7 @@ def train(
     optimizer = optimizer or Adam(parameters, lr=lr)
     # two independent streams: the test set stays the same whatever the training run does
     train_rng, test_rng = np.random.default_rng(seed).spawn(2)
-    test_batch = task.sample(test_size, seq_len, test_rng)
+    test_batch = task.sample_test(test_size, seq_len, test_rng)
     history = History(metric_name(task))
 
     bar = tqdm(range(1, steps + 1), desc=desc or task.name, disable=not progress)
@@ -227,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     model = SequenceModel.for_task(
         task, args.model, args.hidden_size, forget_bias=args.forget_bias, rng=args.seed
     )
+    start = time.perf_counter()
     try:
         history = train(
             model,
@@ -244,6 +247,12 @@ def main(argv: list[str] | None = None) -> int:
     except TrainingDiverged as error:
         print(f"python -m minigrad train: {error}", file=sys.stderr)
         return 1
+    seconds = time.perf_counter() - start
+    if args.save:
+        save_model(model, args.save)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as file:
+            json.dump(_results(history, task, args, seq_len, seconds), file, indent=2)
     if args.plot:
         title = f"{args.model} on {task.name}" + (f", T={seq_len}" if seq_len else "")
         save_learning_curve(history, task, args.plot, title=title)
@@ -269,13 +278,48 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--test-size", type=_positive_int, default=512)
     parser.add_argument("--seed", type=int, default=0, help="fixes the model and the data")
     parser.add_argument("--plot", metavar="PNG", help="save the learning curve to this file")
+    parser.add_argument("--json", metavar="FILE", help="write the results to this JSON file")
+    parser.add_argument("--save", metavar="NPZ", help="save the trained model (see load_model)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
 
+def _results(history: History, task: Task, args, seq_len, seconds: float) -> dict:
+    """What `--json` writes: the run's settings, its final test scores and the baseline's."""
+    results = {
+        "task": task.name,
+        "model": args.model,
+        "hidden_size": args.hidden_size,
+        "seq_len": seq_len,
+        "steps": args.steps,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "clip": args.clip,
+        "seed": args.seed,
+        "test_size": args.test_size,
+        "loss": task.loss,
+        "test_loss": history.test_loss[-1],
+        "baseline_loss": task.baseline_loss,
+        history.metric_name: history.test_metric[-1],
+        "seconds": seconds,
+        "test_steps": history.test_steps,
+        "test_losses": history.test_loss,
+    }
+    if task.loss == "cross_entropy":
+        results["baseline_accuracy"] = task.baseline_accuracy
+        # in bits per prediction too: for text, the usual bits per character
+        results["test_bits"] = history.test_loss[-1] / math.log(2)
+        results["baseline_bits"] = task.baseline_loss / math.log(2)
+    return results
+
+
 def _summary(history: History, task: Task, model: str, seq_len, steps: int) -> str:
     length = f", T={seq_len}" if seq_len else ""
-    if history.metric_name == "accuracy":
+    if task.name == "shakespeare":  # text is scored in bits per character
+        bits = math.log(2)
+        result = f"test loss {history.test_loss[-1] / bits:.3f} bits per character"
+        baseline = f"unigram baseline {task.baseline_loss / bits:.3f}"
+    elif history.metric_name == "accuracy":
         result = f"test accuracy {history.test_metric[-1]:.3f}"
         baseline = f"baseline accuracy {task.baseline_accuracy:.3f}"
     else:
@@ -307,6 +351,35 @@ def save_learning_curve(history: History, task: Task | str, path, title: str = "
     norm_axes.plot(steps, history.grad_norm, color="C2", linewidth=0.8)
     norm_axes.set(xlabel="step", ylabel="gradient norm (before clipping)", yscale="log")
     figure.savefig(path, dpi=100)
+
+
+def save_model(model: SequenceModel, path) -> None:
+    """Write a `SequenceModel` to a `.npz`: its kind and sizes, and its parameters in float32.
+
+    Four bytes a weight keep a stored model small (chapter 8 keeps some in the repository);
+    `load_model` reads them back as float64, so the loaded model computes in float64 with
+    weights rounded once to float32.
+    """
+    layer = model.rnn
+    weights = {name: value.astype(np.float32) for name, value in model.state_dict().items()}
+    np.savez_compressed(
+        path,
+        kind=np.array(model.kind),
+        sizes=np.array([layer.input_size, layer.hidden_size, model.head.weight.shape[0]]),
+        **weights,
+    )
+
+
+def load_model(path) -> SequenceModel:
+    """A `SequenceModel` read from a file written by `save_model` (or `train ... --save`)."""
+    with np.load(path) as archive:
+        if "kind" not in archive.files or "sizes" not in archive.files:
+            raise ValueError(f"{path} was not written by save_model: it has no kind and sizes")
+        kind, (input_size, hidden_size, output_size) = str(archive["kind"]), archive["sizes"]
+        state = {name: archive[name] for name in archive.files if name not in ("kind", "sizes")}
+    model = SequenceModel(kind, int(input_size), int(hidden_size), int(output_size), rng=0)
+    model.load_state_dict({name: value.astype(np.float64) for name, value in state.items()})
+    return model
 
 
 def _as_task(task: Task | str) -> Task:

@@ -706,3 +706,49 @@ def _preview_adding_problem(ax: Axes) -> None:
     ax.bar(marked, values[marked], color="C3", label=f"marked: their sum is {y[0, 0]:.2f}")
     ax.legend(fontsize=8)
     ax.set(xlabel="time step t", ylabel="value", title="7 · long range: the adding problem")
+
+
+def plot_text_colored(
+    text: str,
+    values: np.ndarray,
+    ax: Axes | None = None,
+    width: int = 80,
+    cmap: str = "coolwarm",
+    title: str = "",
+) -> Axes:
+    """Draw `text` one character per cell of a grid, each on a colour that shows its value.
+
+    values: (len(text),), e.g. one LSTM unit's cell state c_t after reading each character;
+    the colours span -max|value| (blue) to +max|value| (red), white at 0. A newline starts a
+    new row and is drawn as "↵"; a row longer than `width` characters wraps. Returns the Axes.
+    """
+    from matplotlib import colormaps
+    from matplotlib import pyplot as plt
+
+    values = np.asarray(values, dtype=np.float64)
+    if values.shape != (len(text),):
+        raise ValueError(
+            f"plot_text_colored: expected one value per character, ({len(text)},), "
+            f"got {values.shape}"
+        )
+    places, row, column = [], 0, 0
+    for char in text:
+        if column == width:
+            row, column = row + 1, 0
+        places.append((row, column))
+        row, column = (row + 1, 0) if char == "\n" else (row, column + 1)
+    rows = row + 1
+    if ax is None:
+        _, ax = plt.subplots(figsize=(width * 0.12, rows * 0.22 + 0.4))
+    bound = np.abs(values).max() or 1.0
+    # the colours as one image, a pixel per character (empty cells white), then the letters
+    grid = np.ones((rows, width, 4))
+    r, c = np.array(places).T
+    grid[r, c] = colormaps[cmap](0.5 + 0.5 * values / bound)
+    ax.imshow(grid, extent=(0, width, rows, 0), interpolation="nearest", aspect="auto")
+    for char, (r, c) in zip(text, places):
+        shown = "↵" if char == "\n" else char
+        ax.text(c + 0.5, r + 0.55, shown, ha="center", va="center", family="monospace", size=8)
+    ax.set(xlim=(0, width), ylim=(rows, 0), title=title)
+    ax.set_axis_off()
+    return ax

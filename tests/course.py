@@ -9,5 +9,6 @@ CHAPTERS = [
     "05_lstm_cell",
     "06_constant_error_flow",
     "07_long_range_tasks",
+    "08_lstm_on_text",
 ]
 EXERCISE_CHAPTERS = CHAPTERS[1:]  # chapter 0 has no exercise notebook

@@ -30,7 +30,7 @@ from minigrad.tasks import (
 )
 
 # A sequence length for each task that keeps the large samples below quick to draw.
-SHORT_SEQ_LEN = {"adding": 10, "temporal_order": 20, "copy": 25, "reber": None}
+SHORT_SEQ_LEN = {"adding": 10, "temporal_order": 20, "copy": 25, "reber": None, "shakespeare": 20}
 
 
 def temporal_inputs(*sequences: str) -> np.ndarray:
