@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0
     if command == "grade":
-        from minigrad.grading import main as grade
+        from minigrad.course.grading.grader import main as grade
 
         return grade(arguments)
     if command == "train":

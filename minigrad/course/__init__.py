@@ -1,0 +1,4 @@
+"""The course built on the engine: what the notebooks and exercises use, never the engine itself.
+
+`minigrad.course.grading` holds the exercises' checks, the inline `check()` and the grader.
+"""
