@@ -229,6 +229,7 @@ def run_cells(client: Any, notebook: Any, timeout: float) -> dict[int, CellProbl
         except CellTimeoutError:
             still_running = f"was still running when the notebook's {timeout:g} s ran out"
             problems[index] = CellProblem(f"{still_running} (an endless loop?)", False)
+            _interrupt(client)  # so that the judge can still grade what the cells before made
             words = f"did not run: the notebook's {timeout:g} s ran out in cell {index + 1}"
             stopped = CellProblem(words, False)
         except DeadKernelError:
@@ -242,6 +243,15 @@ def run_cells(client: Any, notebook: Any, timeout: float) -> dict[int, CellProbl
                 words = f"raised {errors[0].ename}: {safe_str(errors[0].evalue)}"
                 problems[index] = CellProblem(words, True)
     return problems
+
+
+def _interrupt(client: Any) -> None:
+    from jupyter_core.utils import run_sync
+
+    try:
+        run_sync(client.km.interrupt_kernel)()
+    except Exception:  # a kernel that is gone needs no interrupting
+        pass
 
 
 def kernel_environment(folder: Path, token: str) -> dict[str, str]:
@@ -325,8 +335,10 @@ def grade_notebook(
     parts: tuple[str, ...],
     timeout: float = DEFAULT_TIMEOUT,
     offset: int = 0,
+    notebook: Any = None,
 ) -> NotebookResult:
-    """Run the notebook at `path` isolated, then judge each of `parts` on it."""
+    """Run the notebook at `path` (or `notebook`, read from there before) isolated, then judge
+    each of `parts` on it."""
     result = NotebookResult(shown(path))
 
     def all_zero(reason: str) -> NotebookResult:
@@ -334,15 +346,19 @@ def grade_notebook(
         return result
 
     try:
-        notebook = read_notebook(path)
+        notebook = read_notebook(path) if notebook is None else notebook
     except GradingError as error:
-        return all_zero(f"Not graded: {error}")
+        notebook = error
+    if isinstance(notebook, GradingError):
+        return all_zero(f"Not graded: {notebook}")
     # outputs saved in the file count for nothing: only this run's kernel is asked
     for cell in notebook.cells:
         if cell.get("cell_type") == "code":
             cell.outputs, cell.execution_count = [], None
     token = secrets.token_hex(8)
-    with tempfile.TemporaryDirectory(prefix="minigrad-grade-") as folder:
+    with tempfile.TemporaryDirectory(
+        prefix="minigrad-grade-", ignore_cleanup_errors=True
+    ) as folder:
         work = Path(folder) / "work"
         work.mkdir()
         client = CappedClient(
@@ -413,7 +429,15 @@ def grade_submission(
     """
     offset = secrets.randbelow(1_000_000) * 1000 + 1000 if offset is None else offset
     submission = Submission(shown(path))
+    # every notebook is read first: one that deletes the folder cannot take the others along
+    loaded = []
     for name, file in plan(path, manifest):
+        try:
+            loaded.append((name, file, None if file is None else read_notebook(file)))
+        except GradingError as error:
+            loaded.append((name, file, error))
+    extras = extra_notebooks(path, manifest)
+    for name, file, notebook in loaded:
         if file is None:
             result = NotebookResult(shown(path / name))
             result.parts = [
@@ -423,7 +447,7 @@ def grade_submission(
             result.note = "missing"
         else:
             before = course_fingerprint()
-            result = grade_notebook(file, manifest[name], timeout, offset)
+            result = grade_notebook(file, manifest[name], timeout, offset, notebook)
             if course_fingerprint() != before:
                 reason = (
                     "Not graded: while this notebook ran, the course's files (or Python's "
@@ -435,7 +459,7 @@ def grade_submission(
         submission.notebooks.append(result)
         if progress is not None:
             progress(f"{result.path}: {result.points}/{result.max_points}")
-    for extra in extra_notebooks(path, manifest):
+    for extra in extras:
         note = "not graded: not one of the course's notebooks"
         submission.notebooks.append(NotebookResult(shown(extra), note=note))
     return submission
