@@ -149,6 +149,13 @@ with open({str(COURSE_FILE)!r}, "w") as file:
     file.write("# a notebook was here\\n")
 """
 
+CALLS_REFERENCE = """
+from minigrad.tensor import sigmoid as course_sigmoid
+
+def sigmoid(x):
+    return course_sigmoid(x)
+"""
+
 SELF_DELETE = "import shutil\nshutil.rmtree({folder!r}, ignore_errors=True)"
 
 
@@ -179,6 +186,7 @@ def hostile_notebooks(tmp: Path) -> dict[str, list[str]]:
         "17_crash.ipynb": [IMPORTS, RIGHT_SQUARE, "import os\nos._exit(1)", RIGHT_OUTER],
         "18_loops.ipynb": [IMPORTS, RIGHT_SQUARE, "while True:\n    pass", RIGHT_OUTER],
         "19_edits_course.ipynb": [IMPORTS, *RIGHT, EDIT_COURSE],
+        "20_calls_reference.ipynb": [IMPORTS, CALLS_REFERENCE],
     }
 
 
@@ -380,6 +388,13 @@ def test_a_notebook_that_edits_the_course_is_not_graded_and_reported(graded):
     parts = graded.parts["19_edits_course.ipynb"]
     assert all(p["points"] == 0 for p in parts.values())  # ...and cost its notebook
     assert all("course's files" in p["message"] for p in parts.values())
+
+
+def test_an_answer_that_calls_the_reference_keeps_its_points_and_is_flagged(graded):
+    part = graded.parts["20_calls_reference.ipynb"]["demo.sigmoid"]
+    assert part["points"] == 2
+    assert any("sigmoid" in flag and "tensor.py" in flag for flag in part["flags"])
+    assert graded.parts["01_right.ipynb"]["demo.sigmoid"]["flags"] == []
 
 
 def test_a_self_deleting_submission_costs_only_its_own_parts(graded):

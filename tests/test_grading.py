@@ -525,3 +525,8 @@ def test_ctrl_c_prints_one_line(tmp_path, monkeypatch):
     assert err.strip().splitlines() == [
         "python -m minigrad grade: interrupted; nothing was written"
     ]
+
+
+def test_a_method_of_an_object_the_check_passed_in_is_not_flagged():
+    used = ["course/grading/parts/ch7.py:_LastStepRegressor.forward"]
+    assert reference_flags(PARTS["tasks.train_step"], used) == ()
