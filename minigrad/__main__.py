@@ -13,9 +13,11 @@ USAGE = """\
 usage: python -m minigrad COMMAND [ARGS]
 
 commands:
-  grade PATH [--json FILE] [--timeout SECONDS]
-                 run exercise notebooks (a .ipynb file or a folder of them) in a fresh
-                 kernel and score their check(...) calls
+  grade PATH... [--json FILE] [--format minigrad|gradescope] [--csv FILE]
+        [--timeout SECONDS] [--jobs N]
+                 grade exercise notebooks (a folder of them, or one; several folders
+                 grade a class): each runs in a fresh, isolated kernel, and the course's
+                 checks judge its functions on fresh inputs
   train TASK [--model rnn|lstm|gru] [--seq-len T] [--steps N] [--seed S] [--plot PNG]
                  train a recurrent net on a synthetic task (adding, temporal_order,
                  copy, reber) and compare its test score with the task's baseline

@@ -530,3 +530,24 @@ def test_ctrl_c_prints_one_line(tmp_path, monkeypatch):
 def test_a_method_of_an_object_the_check_passed_in_is_not_flagged():
     used = ["course/grading/parts/ch7.py:_LastStepRegressor.forward"]
     assert reference_flags(PARTS["tasks.train_step"], used) == ()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{ this is not json",
+        b"[]",
+        b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}}',
+        b"\xff\xfe not text",
+    ],
+)
+def test_a_malformed_notebook_costs_only_its_own_parts_without_a_traceback(tmp_path, content):
+    (tmp_path / "01_scalar_autograd.ipynb").write_bytes(content)
+    manifest = {name: NOTEBOOKS[name] for name in ("01_scalar_autograd.ipynb", "02_tensors.ipynb")}
+    submission = grader.grade_submission(tmp_path, manifest, timeout=5)
+    broken, missing = submission.notebooks
+    assert broken.points == 0 and broken.max_points == 6
+    assert all(p.message.startswith("Not graded: ") for p in broken.parts)
+    assert "Traceback" not in broken.parts[0].message
+    assert missing.note == "missing" and missing.max_points == 7
+    assert all("there is no 02_tensors.ipynb" in p.message for p in missing.parts)

@@ -31,6 +31,7 @@ import signal
 import site
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -53,6 +54,12 @@ DEFAULT_TIMEOUT = 300.0
 
 # Output a notebook's cell may keep, in characters; beyond it, one note says what was dropped.
 OUTPUT_LIMIT = 2_000_000
+
+
+# The kernels running now (token -> kernel pid), ended at once when grading is interrupted,
+# and whether it was: no new notebook starts then.
+_running: dict[str, int | None] = {}
+_stopping = threading.Event()
 
 
 class GradingError(Exception):
@@ -246,11 +253,18 @@ def run_cells(client: Any, notebook: Any, timeout: float) -> dict[int, CellProbl
 
 
 def _interrupt(client: Any) -> None:
+    """Interrupt the kernel's running cell, and talk to it on new channels from now on.
+
+    nbclient leaves the timed-out cell's listeners behind on the old channels, where they would
+    take the next messages.
+    """
     from jupyter_core.utils import run_sync
 
     try:
         run_sync(client.km.interrupt_kernel)()
-    except Exception:  # a kernel that is gone needs no interrupting
+        client.kc.stop_channels()
+        run_sync(client.async_start_new_kernel_client)()
+    except Exception:  # a kernel that is gone: the judge will say so part by part
         pass
 
 
@@ -355,6 +369,8 @@ def grade_notebook(
     for cell in notebook.cells:
         if cell.get("cell_type") == "code":
             cell.outputs, cell.execution_count = [], None
+    if _stopping.is_set():
+        raise KeyboardInterrupt
     token = secrets.token_hex(8)
     with tempfile.TemporaryDirectory(
         prefix="minigrad-grade-", ignore_cleanup_errors=True
@@ -373,6 +389,7 @@ def grade_notebook(
         try:
             with client.setup_kernel(cleanup_kc=True, env=kernel_environment(Path(folder), token)):
                 kernel_pid = getattr(client.km.provisioner, "pid", None)
+                _running[token] = kernel_pid
                 problems = run_cells(client, notebook, timeout)
                 result.parts = judge_notebook(client, parts, timeout, offset)
         except KeyboardInterrupt:
@@ -380,6 +397,7 @@ def grade_notebook(
         except Exception as error:  # the kernel would not start, or the notebook broke it
             return all_zero(f"Not graded: the notebook's kernel failed: {_first_line(error)}")
         finally:
+            _running.pop(token, None)
             end_processes(kernel_pid, token)
     _explain_unanswered(result, notebook, problems)
     return result
@@ -488,10 +506,17 @@ def grade_class(
             broken.notebooks.append(NotebookResult(shown(path), parts, note="not graded"))
             return broken
 
-    if jobs <= 1 or len(paths) <= 1:
-        return [one(path) for path in paths]
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(one, paths))
+    pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(paths))))
+    try:
+        futures = [pool.submit(one, path) for path in paths]
+        return [future.result() for future in futures]
+    except KeyboardInterrupt:
+        _stopping.set()  # the workers start no new notebook, and their kernels end now
+        for token, pid in list(_running.items()):
+            end_processes(pid, token)
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 # ----------------------------------------------------------------------------------------------
