@@ -551,3 +551,21 @@ def test_a_malformed_notebook_costs_only_its_own_parts_without_a_traceback(tmp_p
     assert "Traceback" not in broken.parts[0].message
     assert missing.note == "missing" and missing.max_points == 7
     assert all("there is no 02_tensors.ipynb" in p.message for p in missing.parts)
+
+
+def test_a_submission_that_breaks_the_grader_costs_only_its_own_row(tmp_path, monkeypatch):
+    for name in ("alice", "bob"):
+        (tmp_path / name).mkdir()
+    real = grader.grade_submission
+
+    def breaks_on_bob(path, *args, **kwargs):
+        if path.name == "bob":
+            raise OSError("the disk went away")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(grader, "grade_submission", breaks_on_bob)
+    manifest = {"02_tensors.ipynb": NOTEBOOKS["02_tensors.ipynb"]}  # missing: no kernel starts
+    alice, bob = grader.grade_class([tmp_path / "alice", tmp_path / "bob"], manifest, jobs=2)
+    assert alice.notebooks[0].note == "missing" and alice.max_points == 7
+    assert bob.points == 0 and bob.max_points == 7
+    assert "the disk went away" in bob.notebooks[0].parts[0].message

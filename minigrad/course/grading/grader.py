@@ -496,10 +496,11 @@ def grade_class(
     def one(path: Path) -> Submission:
         try:
             return grade_submission(path, manifest, timeout, offset, progress)
-        except GradingError as error:
+        except Exception as error:  # whatever broke, it costs this submission only
+            reason = error if isinstance(error, GradingError) else _first_line(error)
             broken = Submission(shown(path))
             parts = [
-                PartResult(p, 0, PARTS[p].points, f"Not graded: {error}")
+                PartResult(p, 0, PARTS[p].points, f"Not graded: {reason}")
                 for name in manifest
                 for p in manifest[name]
             ]
