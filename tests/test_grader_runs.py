@@ -143,10 +143,19 @@ with open({pidfile!r}, "w") as file:
 
 FLOOD = "import sys\nfor _ in range(200):\n    sys.stdout.write('x' * 100_000)"
 
-COURSE_FILE = Path(minigrad.__file__).parent / "course" / "grading" / "parts" / "zz_hostile.py"
+PARTS_FOLDER = Path(minigrad.__file__).parent / "course" / "grading" / "parts"
+COURSE_FILE = PARTS_FOLDER / "zz_hostile.py"
 EDIT_COURSE = f"""
 with open({str(COURSE_FILE)!r}, "w") as file:
     file.write("# a notebook was here\\n")
+"""
+# a bytecode cache planted for a course module would run in place of its source next time
+CACHE_FILE = PARTS_FOLDER / "__pycache__" / "zz_hostile.cpython-311.pyc"
+PLANT_CACHE = f"""
+import os
+os.makedirs({str(CACHE_FILE.parent)!r}, exist_ok=True)
+with open({str(CACHE_FILE)!r}, "wb") as file:
+    file.write(b"not really bytecode")
 """
 
 CALLS_REFERENCE = """
@@ -187,6 +196,7 @@ def hostile_notebooks(tmp: Path) -> dict[str, list[str]]:
         "18_loops.ipynb": [IMPORTS, RIGHT_SQUARE, "while True:\n    pass", RIGHT_OUTER],
         "19_edits_course.ipynb": [IMPORTS, *RIGHT, EDIT_COURSE],
         "20_calls_reference.ipynb": [IMPORTS, CALLS_REFERENCE],
+        "21_plants_bytecode.ipynb": [IMPORTS, *RIGHT, PLANT_CACHE],
     }
 
 
@@ -243,8 +253,9 @@ def graded(tmp_path_factory):
         try:
             status = grader.main(argv, manifest)
         finally:
-            course_edited = COURSE_FILE.exists()
+            course_edited = COURSE_FILE.exists() and CACHE_FILE.exists()
             COURSE_FILE.unlink(missing_ok=True)
+            CACHE_FILE.unlink(missing_ok=True)
     scores = json.loads(report.read_text())
     learner_scores, deleter_scores = scores["submissions"]
     parts = {
@@ -383,11 +394,13 @@ def test_an_endless_loop_is_interrupted_and_the_parts_before_it_graded(graded):
     assert f"{TIMEOUT} s ran out" in loops["demo.outer"]["message"]
 
 
-def test_a_notebook_that_edits_the_course_is_not_graded_and_reported(graded):
-    assert graded.course_edited  # the attack happened...
-    parts = graded.parts["19_edits_course.ipynb"]
-    assert all(p["points"] == 0 for p in parts.values())  # ...and cost its notebook
+@pytest.mark.parametrize("notebook", ["19_edits_course.ipynb", "21_plants_bytecode.ipynb"])
+def test_a_notebook_that_edits_the_course_is_not_graded_and_reported(graded, notebook):
+    assert graded.course_edited  # the attacks happened...
+    parts = graded.parts[notebook]
+    assert all(p["points"] == 0 for p in parts.values())  # ...and cost their notebook
     assert all("course's files" in p["message"] for p in parts.values())
+    assert graded.totals["20_calls_reference.ipynb"] == 2  # the notebook between them: graded
 
 
 def test_an_answer_that_calls_the_reference_keeps_its_points_and_is_flagged(graded):

@@ -277,6 +277,7 @@ def kernel_environment(folder: Path, token: str) -> dict[str, str]:
         MPLCONFIGDIR=str(folder / "matplotlib"),
         JUPYTER_CONFIG_DIR=str(folder / "jupyter"),
         PYTHONNOUSERSITE="1",
+        PYTHONDONTWRITEBYTECODE="1",
         MINIGRAD_GRADING_RUN=token,
         PYTHONHASHSEED="0",
     )
@@ -329,7 +330,9 @@ def course_fingerprint() -> str:
     which a notebook could change to reach the grading of the notebooks after it."""
     digest = hashlib.sha256()
     package = Path(minigrad.__file__).resolve().parent
-    files = [p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    # bytecode caches too: a planted one would run in place of its source in later runs (the
+    # kernels write none, PYTHONDONTWRITEBYTECODE, so a new one is a notebook's doing)
+    files = [p for p in package.rglob("*") if p.is_file()]
     for folder in {*site.getsitepackages(), site.getusersitepackages()}:
         folder_path = Path(folder)
         if folder_path.is_dir():
