@@ -65,7 +65,10 @@ def check_scalar_mul(mul_local_grads: Callable[[float, float], tuple[float, floa
 
 def check_scalar_tanh(tanh_local_grad: Callable[[float], float]) -> None:
     """`tanh_local_grad(x)` returns d tanh(x)/dx = 1 - tanh(x)^2."""
-    for x in [0.5, -1.3, 0.0, 2.0, -20.0]:
+    # the edge cases, then random points: a table of answers for the points shown cannot pass
+    rng = np.random.default_rng(seed_for(11))
+    for x in [0.5, -1.3, 0.0, 2.0, -20.0, *rng.uniform(-3, 3, size=3).round(3)]:
+        x = float(x)
         (expected,) = Value(x).tanh()._local_grads
         got = tanh_local_grad(x)
         t = math.tanh(x)
@@ -86,14 +89,15 @@ def check_scalar_tanh(tanh_local_grad: Callable[[float], float]) -> None:
         outer = _value_op(math.tanh(inner.data), (inner,), [tanh_local_grad(inner.data)], "tanh")
         return outer * x
 
-    expect_gradients_agree(
-        tanh_of_scaled, {"x": Value(0.9)}, "tanh(0.8 x) * x (your tanh)", RULE_HINT
-    )
+    x = Value(round(float(rng.uniform(0.5, 1.5)), 3))
+    expect_gradients_agree(tanh_of_scaled, {"x": x}, "tanh(0.8 x) * x (your tanh)", RULE_HINT)
 
 
 def check_scalar_exp(exp_local_grad: Callable[[float], float]) -> None:
     """`exp_local_grad(x)` returns d exp(x)/dx = exp(x)."""
-    for x in [1.0, -2.0, 0.0, 3.5]:
+    rng = np.random.default_rng(seed_for(12))
+    for x in [1.0, -2.0, 0.0, 3.5, *rng.uniform(-3, 3, size=3).round(3)]:
+        x = float(x)
         (expected,) = Value(x).exp()._local_grads
         got = exp_local_grad(x)
         hint = recognize(
@@ -111,9 +115,8 @@ def check_scalar_exp(exp_local_grad: Callable[[float], float]) -> None:
         e = math.exp(product.data)
         return _value_op(e, (product,), [exp_local_grad(product.data)], "exp") + x
 
-    expect_gradients_agree(
-        exp_of_product, {"x": Value(0.7), "y": Value(-1.2)}, "exp(x y) + x (your exp)", RULE_HINT
-    )
+    x, y = (Value(float(v)) for v in rng.uniform(-1.5, 1.5, size=2).round(3))
+    expect_gradients_agree(exp_of_product, {"x": x, "y": y}, "exp(x y) + x (your exp)", RULE_HINT)
 
 
 def _scalar_graph(a: Value, b: Value, c: Value) -> Value:
@@ -122,9 +125,8 @@ def _scalar_graph(a: Value, b: Value, c: Value) -> Value:
     return f * f
 
 
-def check_scalar_backward(backward: Callable[[Value], None]) -> None:
-    """`backward(root)` fills `.grad` of every node of root's graph: d(root)/d(node)."""
-    numbers = {"a": 0.5, "b": -1.2, "c": 0.8}
+def _check_graph_backward(backward: Callable[[Value], None], numbers: dict[str, float]) -> None:
+    """backward(root) on the small graph at `numbers`, against minigrad's own backward."""
     reference = [Value(v) for v in numbers.values()]
     _scalar_graph(*reference).backward()
 
@@ -156,6 +158,14 @@ def check_scalar_backward(backward: Callable[[Value], None]) -> None:
             what=f"{name}.grad for root = ((a*b + tanh(b))*c + exp(a))^2",
             hint=hint,
         )
+
+
+def check_scalar_backward(backward: Callable[[Value], None]) -> None:
+    """`backward(root)` fills `.grad` of every node of root's graph: d(root)/d(node)."""
+    rng = np.random.default_rng(seed_for(13))
+    drawn = dict(zip("abc", (float(v) for v in rng.uniform(-1.5, 1.5, size=3).round(3))))
+    for numbers in [{"a": 0.5, "b": -1.2, "c": 0.8}, drawn]:
+        _check_graph_backward(backward, numbers)
 
     # a long chain: a recursive walk would go deeper than Python allows
     x = Value(0.3)
