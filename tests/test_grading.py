@@ -569,3 +569,19 @@ def test_a_submission_that_breaks_the_grader_costs_only_its_own_row(tmp_path, mo
     assert alice.notebooks[0].note == "missing" and alice.max_points == 7
     assert bob.points == 0 and bob.max_points == 7
     assert "the disk went away" in bob.notebooks[0].parts[0].message
+
+
+def test_a_tensor_changed_in_the_kernel_is_changed_in_place_here():
+    cell = nn.LSTMCell(2, 3, rng=0)
+    held = cell.bias_ih.data  # a check may hold the array itself
+    encoder = wire.Encoder()
+    encoder.encode(cell)
+    table = encoder.table()  # numbers the cell's tensors too
+    sent = dict(encoder.objects)
+    number = next(n for n, obj in sent.items() if obj is cell.bias_ih)
+    changed = cell.bias_ih.data + 1.0
+    table[str(number)]["data"] = wire._array(changed)
+    decoder = wire.Decoder(known=sent)
+    decoder.load(json.loads(json.dumps(table)))
+    assert cell.bias_ih.data is held
+    np.testing.assert_array_equal(held, changed)

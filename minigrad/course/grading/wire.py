@@ -240,7 +240,7 @@ class Decoder:
             if kind != "tensor":
                 raise WireError(f"object {kind!r} where a Tensor was sent")
             if known:
-                obj.data = _same_dtype(read_array(definition.get("data")), obj.data)
+                _update(obj, read_array(definition.get("data")))
             grad = definition.get("grad")
             obj.grad = None if grad is None else read_array(grad).astype(obj.data.dtype)
         elif isinstance(obj, Value):
@@ -312,8 +312,14 @@ def _float(value: Any) -> float:
     return float(value)
 
 
-def _same_dtype(values: np.ndarray, like: np.ndarray) -> np.ndarray:
-    return values.astype(like.dtype) if values.dtype != like.dtype else values
+def _update(tensor: Tensor, values: np.ndarray) -> None:
+    """Give `tensor` the data that came back: in place when it fits, as the learner's function
+    changed it in place (a check may hold the array itself), else as a new array."""
+    data = tensor.data
+    if values.shape == data.shape and data.flags.writeable:
+        data[...] = values
+    else:
+        tensor.data = values.astype(data.dtype)
 
 
 def course_class(name: str) -> type:
