@@ -20,7 +20,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 import minigrad
-from minigrad.course.grading import grader
+from minigrad.course.grading import grader, isolation
 from minigrad.course.grading.manifest import DEMO_NOTEBOOKS
 from minigrad.course.grading.wire import REPLY_MIME
 
@@ -243,7 +243,7 @@ def graded(tmp_path_factory):
     manifest = {name: DEMO for name in sources}
 
     before = snapshot(learner)
-    course_before = grader.course_fingerprint()
+    course_before = isolation.course_fingerprint()
     report = tmp / "out" / "grades.json"
     gradebook = tmp / "out" / "gradebook.csv"
     argv = [str(learner), str(deleter), "--json", str(report), "--csv", str(gradebook)]
@@ -270,7 +270,7 @@ def graded(tmp_path_factory):
         totals={Path(nb["path"]).name: nb["total"] for nb in learner_scores["notebooks"]},
         before=before,
         after=snapshot(learner),
-        course_unchanged=grader.course_fingerprint() == course_before,
+        course_unchanged=isolation.course_fingerprint() == course_before,
         course_edited=course_edited,
         gradebook=gradebook.read_text(),
         pidfile=tmp / "detached.pid",

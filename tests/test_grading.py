@@ -25,7 +25,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 import minigrad
 from minigrad import __main__ as cli
 from minigrad import nn
-from minigrad.course.grading import grader, wire
+from minigrad.course.grading import grader, isolation, report, wire
 from minigrad.course.grading.check import PartResult, check, run_check
 from minigrad.course.grading.expect import (
     WrongAnswer,
@@ -381,18 +381,18 @@ def test_an_answer_calling_the_reference_is_flagged():
 # ----------------------------------------------------------------------------------------------
 
 
-def a_submission(path: str, scores: list[int]) -> grader.Submission:
+def a_submission(path: str, scores: list[int]) -> report.Submission:
     names = NOTEBOOKS["01_scalar_autograd.ipynb"]
     parts = [
         PartResult(n, s, PARTS[n].points, "passed" if s else "wrong") for n, s in zip(names, scores)
     ]
     parts[0].flags = ("calls minigrad's own Value.__mul__",)
-    notebook = grader.NotebookResult(f"{path}/01_scalar_autograd.ipynb", parts)
-    return grader.Submission(path, [notebook])
+    notebook = report.NotebookResult(f"{path}/01_scalar_autograd.ipynb", parts)
+    return report.Submission(path, [notebook])
 
 
 def test_gradescope_results_have_score_max_score_and_a_test_per_part():
-    results = grader.report_gradescope(a_submission("alice", [1, 0, 1, 3]))
+    results = report.report_gradescope(a_submission("alice", [1, 0, 1, 3]))
     assert (results["score"], results["max_score"]) == (5, 6)
     assert [t["name"] for t in results["tests"]] == list(NOTEBOOKS["01_scalar_autograd.ipynb"])
     assert results["tests"][1] == {
@@ -406,7 +406,7 @@ def test_gradescope_results_have_score_max_score_and_a_test_per_part():
 
 def test_the_gradebook_has_a_row_per_learner_and_a_column_per_part():
     manifest = {"01_scalar_autograd.ipynb": NOTEBOOKS["01_scalar_autograd.ipynb"]}
-    text = grader.gradebook(
+    text = report.gradebook(
         [a_submission("alice", [1, 1, 1, 3]), a_submission("bob", [0, 1, 0, 0])], manifest
     )
     rows = list(csv.reader(io.StringIO(text)))
@@ -416,29 +416,29 @@ def test_the_gradebook_has_a_row_per_learner_and_a_column_per_part():
 
 
 def test_the_json_keeps_total_max_and_each_part_with_name_points_and_max():
-    report = grader.report_json(a_submission("alice", [1, 0, 1, 3]))
-    assert (report["total"], report["max"]) == (5, 6)
-    part = report["notebooks"][0]["parts"][1]
+    scores = report.report_json(a_submission("alice", [1, 0, 1, 3]))
+    assert (scores["total"], scores["max"]) == (5, 6)
+    part = scores["notebooks"][0]["parts"][1]
     assert (part["name"], part["points"], part["max"]) == ("scalar.tanh", 0, 1)
 
 
 def test_an_atomic_write_leaves_no_temporary_file(tmp_path):
     target = tmp_path / "out" / "grades.json"
-    grader.write_atomically(target, "{}\n")
-    grader.write_atomically(target, '{"total": 1}\n')
+    report.write_atomically(target, "{}\n")
+    report.write_atomically(target, '{"total": 1}\n')
     assert target.read_text() == '{"total": 1}\n'
     assert [p.name for p in target.parent.iterdir()] == ["grades.json"]
 
 
 def test_a_name_that_is_not_utf8_is_shown_escaped():
     name = Path(b"/tmp/caf\xe9.ipynb".decode(sys.getfilesystemencoding(), "surrogateescape"))
-    text = grader.shown(name)
+    text = report.shown(name)
     text.encode("utf-8")  # printable on a strict UTF-8 terminal
     assert "caf" in text and ".ipynb" in text
 
 
 def test_a_capped_cell_keeps_a_bounded_output_and_says_so():
-    client = grader.CappedClient(new_notebook(cells=[new_code_cell("")]))
+    client = isolation.CappedClient(new_notebook(cells=[new_code_cell("")]))
     client.reset_execution_trackers()
     client.clear_before_next_output = False  # as execute_cell sets it
     outs: list = []
@@ -452,7 +452,7 @@ def test_a_capped_cell_keeps_a_bounded_output_and_says_so():
         }
         client.output(outs, message, None, 0)
     kept = sum(len(o.get("text", "")) for o in outs)
-    assert kept <= grader.OUTPUT_LIMIT + 200
+    assert kept <= isolation.OUTPUT_LIMIT + 200
     assert "kept only the first" in outs[-1]["text"]
 
 

@@ -13,47 +13,53 @@ anything, write files where it runs, start processes and put modules next to its
 - a notebook that breaks (its kernel, its folder, its JSON) costs only its own parts, and a
   broken submission only its own row.
 
-The report is a table (to stdout), and optionally a JSON file (ours, or Gradescope's
-results.json) and a CSV gradebook with one row per submission.
+The isolation is in isolation.py, the reports (a table to stdout, a JSON file, ours or
+Gradescope's results.json, and a CSV gradebook with one row per submission) in report.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import hashlib
-import io
 import json
 import math
 import os
 import secrets
-import signal
-import site
 import sys
 import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-import minigrad
 from minigrad.course.grading.check import PartResult
 from minigrad.course.grading.expect import safe_str
+from minigrad.course.grading.isolation import (
+    CappedClient,
+    course_fingerprint,
+    end_processes,
+    kernel_environment,
+)
 from minigrad.course.grading.judge import judge_notebook
 from minigrad.course.grading.manifest import NOTEBOOKS, PARTS
+from minigrad.course.grading.report import (
+    NotebookResult,
+    Submission,
+    format_report,
+    gradebook,
+    report_gradescope,
+    report_json,
+    shown,
+    write_atomically,
+)
 
 # Seconds a notebook may run in all, from its first cell to its last; the judge gets as long.
 DEFAULT_TIMEOUT = 300.0
-
-# Output a notebook's cell may keep, in characters; beyond it, one note says what was dropped.
-OUTPUT_LIMIT = 2_000_000
 
 
 # The kernels running now (token -> kernel pid), ended at once when grading is interrupted,
@@ -64,46 +70,6 @@ _stopping = threading.Event()
 
 class GradingError(Exception):
     """The grader cannot run at all: a missing path, a --json that would overwrite a notebook..."""
-
-
-def shown(path: Path | str) -> str:
-    """A path as text that any terminal or JSON file can hold (undecodable bytes escaped)."""
-    text = os.fsdecode(path) if not isinstance(path, str) else path
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-@dataclass
-class NotebookResult:
-    """The parts of one course notebook, in the manifest's order; `note` says why it was not
-    run, or what went wrong around it."""
-
-    path: str
-    parts: list[PartResult] = field(default_factory=list)
-    note: str = ""
-
-    @property
-    def points(self) -> int:
-        return sum(part.points for part in self.parts)
-
-    @property
-    def max_points(self) -> int:
-        return sum(part.max_points for part in self.parts)
-
-
-@dataclass
-class Submission:
-    """One learner's work: a folder of notebooks (or a single notebook) and their results."""
-
-    path: str
-    notebooks: list[NotebookResult] = field(default_factory=list)
-
-    @property
-    def points(self) -> int:
-        return sum(n.points for n in self.notebooks)
-
-    @property
-    def max_points(self) -> int:
-        return sum(n.max_points for n in self.notebooks)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -171,40 +137,6 @@ def _first_line(error: BaseException) -> str:
 # ----------------------------------------------------------------------------------------------
 
 
-class CappedClient(NotebookClient):
-    """nbclient's client, keeping at most OUTPUT_LIMIT characters of output per cell.
-
-    In the judge's own cell (`scratch`) it keeps only the kernel's replies and errors: what the
-    learner's function prints while the judge calls it is not the judge's business.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.scratch = -1
-        self.kept: dict[int, int] = {}  # cell index -> characters of output kept
-
-    def output(self, outs: list, msg: dict, display_id: Any, cell_index: int) -> Any:
-        from nbformat.v4 import new_output
-
-        from minigrad.course.grading.wire import REPLY_MIME
-
-        content = msg.get("content", {})
-        if cell_index == self.scratch:
-            if msg.get("msg_type") != "error" and REPLY_MIME not in content.get("data", {}):
-                return None
-            return super().output(outs, msg, display_id, cell_index)
-        size = sum(len(str(value)) for value in content.values())
-        kept = self.kept.get(cell_index, 0)
-        if msg.get("msg_type") != "error" and kept + size > OUTPUT_LIMIT:
-            if kept <= OUTPUT_LIMIT:
-                self.kept[cell_index] = OUTPUT_LIMIT + 1
-                note = f"[the grader kept only the first {OUTPUT_LIMIT:,} characters of output]"
-                outs.append(new_output("stream", name="stderr", text=note))
-            return None
-        self.kept[cell_index] = kept + size
-        return super().output(outs, msg, display_id, cell_index)
-
-
 @dataclass
 class CellProblem:
     """What went wrong with one code cell, in words that follow "cell N"."""
@@ -266,85 +198,6 @@ def _interrupt(client: Any) -> None:
         run_sync(client.async_start_new_kernel_client)()
     except Exception:  # a kernel that is gone: the judge will say so part by part
         pass
-
-
-def kernel_environment(folder: Path, token: str) -> dict[str, str]:
-    """The kernel's environment: this one, with IPython's and matplotlib's folders in `folder`
-    (no shared startup files), no user site-packages, and a token that marks its processes."""
-    env = dict(os.environ)
-    env.update(
-        IPYTHONDIR=str(folder / "ipython"),
-        MPLCONFIGDIR=str(folder / "matplotlib"),
-        JUPYTER_CONFIG_DIR=str(folder / "jupyter"),
-        PYTHONNOUSERSITE="1",
-        PYTHONDONTWRITEBYTECODE="1",
-        MINIGRAD_GRADING_RUN=token,
-        PYTHONHASHSEED="0",
-    )
-    # a folder on PYTHONPATH could hold a shadow `minigrad`: the kernel imports the installed one
-    env["PYTHONPATH"] = str(Path(minigrad.__file__).resolve().parent.parent)
-    return env
-
-
-def end_processes(kernel_pid: int | None, token: str) -> list[int]:
-    """End every process of the kernel's session or process group, or that carries `token`
-    in its environment (a child that left the session). Returns the process ids ended."""
-    ended = []
-    for pid, session, group, environ in _processes():
-        if pid == os.getpid():
-            continue
-        ours = kernel_pid is not None and kernel_pid in (session, group, pid)
-        if ours or f"MINIGRAD_GRADING_RUN={token}".encode() in environ:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                ended.append(pid)
-            except (ProcessLookupError, PermissionError):
-                pass
-    if kernel_pid is not None and not ended and hasattr(os, "killpg"):
-        try:  # no /proc to read (macOS): at least the kernel's process group
-            os.killpg(kernel_pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    return ended
-
-
-def _processes() -> Iterator[tuple[int, int, int, bytes]]:
-    """(pid, session, process group, environment) of the processes /proc shows us."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            fields = stat[stat.rindex(")") + 2 :].split()
-            environ = (entry / "environ").read_bytes()
-        except (OSError, ValueError):
-            continue
-        yield int(entry.name), int(fields[3]), int(fields[2]), environ
-
-
-def course_fingerprint() -> str:
-    """A hash of the course's files, and of Python's start-up files (.pth, sitecustomize),
-    which a notebook could change to reach the grading of the notebooks after it."""
-    digest = hashlib.sha256()
-    package = Path(minigrad.__file__).resolve().parent
-    # bytecode caches too: a planted one would run in place of its source in later runs (the
-    # kernels write none, PYTHONDONTWRITEBYTECODE, so a new one is a notebook's doing)
-    files = [p for p in package.rglob("*") if p.is_file()]
-    for folder in {*site.getsitepackages(), site.getusersitepackages()}:
-        folder_path = Path(folder)
-        if folder_path.is_dir():
-            files += sorted(folder_path.glob("*.pth"))
-            files += sorted(folder_path.glob("*customize.py"))
-    for path in sorted(files):
-        digest.update(os.fsencode(path))
-        try:
-            digest.update(path.read_bytes())
-        except OSError:
-            digest.update(b"(unreadable)")
-    return digest.hexdigest()
 
 
 def grade_notebook(
@@ -521,114 +374,6 @@ def grade_class(
         raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-
-
-# ----------------------------------------------------------------------------------------------
-# Reports
-# ----------------------------------------------------------------------------------------------
-
-
-def format_report(submission: Submission) -> str:
-    """A table of each notebook's parts, points and messages, then the total."""
-    results = submission.notebooks
-    width = max([len(part.name) for r in results for part in r.parts] + [4])
-    lines = [f"  {'part':<{width}}  {'points':>6}  message", ""]
-    for result in results:
-        if not result.parts:
-            lines += [f"{result.path}  ({result.note})", ""]
-            continue
-        lines.append(f"{result.path}  ({result.points}/{result.max_points} points)")
-        for part in result.parts:
-            score = f"{part.points}/{part.max_points}"
-            first, *rest = part.message.splitlines() or [""]
-            lines.append(f"  {part.name:<{width}}  {score:>6}  {first}")
-            # detail lines (the inputs that show a wrong number) go under the message column
-            lines.extend(" " * (width + 12) + line for line in rest)
-            lines.extend(" " * (width + 12) + f"flag: {flag}" for flag in part.flags)
-        lines.append("")
-    lines.append(f"Total: {submission.points}/{submission.max_points} points")
-    return "\n".join(lines)
-
-
-def report_json(submission: Submission) -> dict[str, Any]:
-    """The results as written by --json: total, max, and each notebook's parts."""
-    return {
-        "path": submission.path,
-        "total": submission.points,
-        "max": submission.max_points,
-        "notebooks": [
-            {
-                "path": r.path,
-                "total": r.points,
-                "max": r.max_points,
-                "note": r.note,
-                "parts": [
-                    {
-                        "name": p.name,
-                        "points": p.points,
-                        "max": p.max_points,
-                        "message": p.message,
-                        "flags": list(p.flags),
-                    }
-                    for p in r.parts
-                ],
-            }
-            for r in submission.notebooks
-        ],
-    }
-
-
-def report_gradescope(submission: Submission) -> dict[str, Any]:
-    """The results.json that Gradescope's autograder reads: score, max_score, and one test
-    per part with its name, score, max_score and output."""
-    tests = []
-    for notebook in submission.notebooks:
-        for part in notebook.parts:
-            output = part.message + "".join(f"\nflag: {flag}" for flag in part.flags)
-            tests.append(
-                {
-                    "name": part.name,
-                    "score": part.points,
-                    "max_score": part.max_points,
-                    "output": output,
-                }
-            )
-    return {"score": submission.points, "max_score": submission.max_points, "tests": tests}
-
-
-def gradebook(submissions: list[Submission], manifest: dict[str, tuple[str, ...]]) -> str:
-    """A CSV: one row per submission, one column per part of the course, then the total."""
-    columns = [part for name in manifest for part in manifest[name]]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["submission", *columns, "total", "max", "flags"])
-    for submission in submissions:
-        scores = {p.name: p for n in submission.notebooks for p in n.parts}
-        flags = sum(len(p.flags) for p in scores.values())
-        writer.writerow(
-            [
-                submission.path,
-                *(scores[c].points if c in scores else 0 for c in columns),
-                submission.points,
-                sum(PARTS[c].points for c in columns),
-                flags,
-            ]
-        )
-    return out.getvalue()
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file beside it, so that a reader (or a
-    process left behind by a notebook) sees the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".minigrad-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 # ----------------------------------------------------------------------------------------------
