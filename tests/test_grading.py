@@ -585,3 +585,24 @@ def test_a_tensor_changed_in_the_kernel_is_changed_in_place_here():
     decoder.load(json.loads(json.dumps(table)))
     assert cell.bias_ih.data is held
     np.testing.assert_array_equal(held, changed)
+
+
+def test_fresh_inputs_in_two_threads_leave_each_other_alone():
+    import threading
+
+    inside = threading.Barrier(2)
+    seen = {}
+
+    def judge(offset: int) -> None:
+        with fresh_inputs(offset):
+            inside.wait()
+            seen[offset] = seed_for(0)
+            inside.wait()
+
+    threads = [threading.Thread(target=judge, args=(k,)) for k in (1000, 2000)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == {1000: 1000, 2000: 2000}
+    assert seed_for(0) == 0

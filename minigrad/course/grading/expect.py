@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -45,23 +46,23 @@ class WrongAnswer(Exception):
 # ----------------------------------------------------------------------------------------------
 
 # Added to every seed a check uses: 0 in a learner's notebook, a fresh draw for a grading run.
-_seed_offset = 0
+# A context variable, not a global: the grader judges several submissions at once, in threads.
+_seed_offset: ContextVar[int] = ContextVar("seed_offset", default=0)
 
 
 def seed_for(n: int) -> int:
     """The seed to use where a check would use `n`: `n` itself, or `n` moved for a grading run."""
-    return n + _seed_offset
+    return n + _seed_offset.get()
 
 
 @contextmanager
 def fresh_inputs(offset: int) -> Iterator[None]:
     """Within the block, every check draws its random inputs from seeds moved by `offset`."""
-    global _seed_offset
-    before, _seed_offset = _seed_offset, offset
+    token = _seed_offset.set(offset)
     try:
         yield
     finally:
-        _seed_offset = before
+        _seed_offset.reset(token)
 
 
 # ----------------------------------------------------------------------------------------------
