@@ -13,9 +13,11 @@ USAGE = """\
 usage: python -m minigrad COMMAND [ARGS]
 
 commands:
-  grade [PATH] [--json FILE] [--timeout SECONDS]
-                 run exercise notebooks (a .ipynb file or a folder of them, by default
-                 my-work/) in a fresh kernel and score their check(...) calls
+  grade [PATH...] [--json FILE] [--format minigrad|gradescope] [--csv FILE]
+        [--timeout SECONDS] [--jobs N]
+                 grade exercise notebooks (a folder of them, or one; by default my-work/;
+                 several folders grade a class): each runs in a fresh, isolated kernel,
+                 and the course's checks judge its functions on fresh inputs
   exercises status|prepare|refresh NAME|move NAME
                  your copies of the exercises in my-work/: what changed in the course,
                  the course's new version beside yours, edits made in exercises/ moved in
@@ -39,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0
     if command == "grade":
-        from minigrad.grading import main as grade
+        from minigrad.course.grading.grader import main as grade
 
         return grade(arguments)
     if command == "exercises":

@@ -19,10 +19,12 @@ import pytest
 from course import EXERCISE_CHAPTERS
 
 import minigrad
-from minigrad import Tensor, grading
+from minigrad import Tensor
 from minigrad.autograd import topological_order
-from minigrad.checks import PARTS
-from minigrad.grading import parts_in, run_check
+from minigrad.course.grading import grader
+from minigrad.course.grading.check import run_check
+from minigrad.course.grading.expect import fresh_inputs
+from minigrad.course.grading.manifest import NOTEBOOKS, PARTS
 from minigrad.nn import functional as F
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -876,31 +878,38 @@ def test_solution_notebooks_are_stored_executed_with_every_part_passed():
         notebook = nbformat.read(ROOT / "solutions" / f"{chapter}.ipynb", as_version=4)
         code = [cell for cell in notebook.cells if cell.cell_type == "code"]
         assert all(cell.execution_count is not None for cell in code), chapter
-        published = [
-            output.data[grading.MIME_TYPE]
-            for cell in code
-            for output in cell.outputs
-            if grading.MIME_TYPE in output.get("data", {})
-        ]
-        assert [p["part"] for p in published] == parts_in(notebook), chapter
-        assert all(p["message"] == "passed" for p in published), chapter
+        printed = "".join(
+            output.get("text", "") for cell in code for output in cell.outputs
+        ).splitlines()
+        verdicts = [line.split(":")[0] for line in printed if ": passed, " in line]
+        assert verdicts == list(NOTEBOOKS[f"{chapter}.ipynb"]), chapter
         assert not any(o.output_type == "error" for cell in code for o in cell.outputs), chapter
+
+
+@pytest.mark.parametrize("part", COURSE_PARTS)
+def test_every_part_passes_a_right_answer_on_fresh_inputs_too(part):
+    """The judge moves every seed for each grading run: a right answer must pass them all."""
+    answer = scalar_backward if part == "scalar.backward" else globals()[PARTS[part].function]
+    for offset in (1000, 7_000, 123_000, 999_000):
+        with fresh_inputs(offset):
+            result = run_check(part, answer)
+        assert result.message == "passed", (offset, result.message)
 
 
 def grade_folder(folder: Path, report: Path) -> types.SimpleNamespace:
     """Run the real grader (`python -m minigrad grade FOLDER`, in-process) and record, for
     each notebook, the cells that raised or timed out."""
     problems = []
-    execute = grading.execute_notebook
+    run_cells = grader.run_cells
 
-    def recording(notebook, cwd, timeout):
-        found = execute(notebook, cwd, timeout)
+    def recording(client, notebook, timeout):
+        found = run_cells(client, notebook, timeout)
         problems.append(found)
         return found
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(grading, "execute_notebook", recording)
-        status = grading.main([str(folder), "--json", str(report), "--timeout", "120"])
+        patch.setattr(grader, "run_cells", recording)
+        status = grader.main([str(folder), "--json", str(report), "--timeout", "120"])
     scores = json.loads(report.read_text())
     notebooks = {Path(nb["path"]).stem: nb for nb in scores["notebooks"]}
     problems = dict(zip(notebooks, problems))
@@ -920,9 +929,16 @@ def graded_exercises(tmp_path_factory):
 def test_the_grader_gives_the_solutions_full_marks(graded_solutions):
     assert graded_solutions.status == 0
     assert sorted(graded_solutions.notebooks) == CHAPTERS
+    total = sum(notebook["total"] for notebook in graded_solutions.notebooks.values())
+    assert total == 45
     for chapter, notebook in graded_solutions.notebooks.items():
         assert notebook["total"] == notebook["max"] > 0, chapter
         assert all(part["message"] == "passed" for part in notebook["parts"]), chapter
+
+
+def test_the_solutions_call_no_reference_implementation(graded_solutions):
+    for chapter, notebook in graded_solutions.notebooks.items():
+        assert all(part["flags"] == [] for part in notebook["parts"]), chapter
 
 
 def test_the_solutions_run_without_an_error_in_any_cell(graded_solutions):
@@ -932,6 +948,8 @@ def test_the_solutions_run_without_an_error_in_any_cell(graded_solutions):
 def test_the_grader_gives_the_blank_exercises_zero(graded_exercises):
     assert graded_exercises.status == 0
     assert sorted(graded_exercises.notebooks) == CHAPTERS
+    total = sum(notebook["max"] for notebook in graded_exercises.notebooks.values())
+    assert total == 45
     for chapter, notebook in graded_exercises.notebooks.items():
         assert notebook["total"] == 0 and notebook["max"] > 0, chapter
         for part in notebook["parts"]:
@@ -942,7 +960,9 @@ def test_the_blank_exercises_run_top_to_bottom_without_raising(graded_exercises)
     assert graded_exercises.problems == {chapter: {} for chapter in CHAPTERS}
 
 
-def test_exercises_and_solutions_hold_every_course_part_once(graded_exercises, graded_solutions):
+def test_exercises_and_solutions_are_graded_on_every_course_part_once(
+    graded_exercises, graded_solutions
+):
     def parts(graded):
         return {
             chapter: [part["name"] for part in notebook["parts"]]

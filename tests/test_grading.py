@@ -1,15 +1,17 @@
-"""The grading framework: `check` in a notebook, and `python -m minigrad grade`.
+"""The inline check, the manifest, the wire between grader and kernel, and the command line.
 
-The grader tests share one run over a folder of generated notebooks (starting kernels is slow);
-the rest need no kernel.
+These tests start no kernel; the grader's runs of whole notebooks, honest and hostile, are in
+test_grader_runs.py.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import csv
 import io
 import json
-import os
+import re
 import subprocess
 import sys
 import types
@@ -18,23 +20,26 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell, new_notebook
 
 import minigrad
 from minigrad import __main__ as cli
-from minigrad import grading
-from minigrad.checks import PARTS
-from minigrad.grading import (
-    MIME_TYPE,
+from minigrad import nn
+from minigrad.course.grading import grader, isolation, report, wire
+from minigrad.course.grading.check import PartResult, check, run_check
+from minigrad.course.grading.expect import (
     WrongAnswer,
-    check,
     expect_close,
     expect_finite,
     expect_in_range,
     expect_shape,
-    parts_in,
-    run_check,
+    fresh_inputs,
+    seed_for,
 )
+from minigrad.course.grading.judge import reference_flags
+from minigrad.course.grading.manifest import NOTEBOOKS, PARTS
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # ----------------------------------------------------------------------------------------------
 # Answers for the demo parts, right and wrong
@@ -140,12 +145,6 @@ def test_demo_parts_pass_a_right_answer(name, right):
     assert run_check(name, right).message == "passed"
 
 
-def test_every_part_is_worth_whole_positive_points_and_has_a_check():
-    for name, part in PARTS.items():
-        assert isinstance(part.points, int) and part.points > 0, name
-        assert callable(part.check), name
-
-
 # ----------------------------------------------------------------------------------------------
 # The helpers for checking functions
 # ----------------------------------------------------------------------------------------------
@@ -189,85 +188,6 @@ def test_helpers_say_when_the_answer_is_not_numbers():
         expect_close("nine", 9.0, what="square(x)")
 
 
-# ----------------------------------------------------------------------------------------------
-# Finding the parts of a notebook
-# ----------------------------------------------------------------------------------------------
-
-
-def test_parts_are_the_check_calls_of_code_cells_in_order_once():
-    notebook = new_notebook(
-        cells=[
-            new_markdown_cell('check("not.code", f)'),
-            new_code_cell(
-                'check("b.two", f)\nfrom minigrad import grading\ngrading.check("a.one", g)'
-            ),
-            new_code_cell("# check('c.three', h)  commented out, still a part\nrun_check('x', f)"),
-            new_code_cell('check( "b.two", f)'),
-        ]
-    )
-    assert parts_in(notebook) == ["b.two", "a.one", "c.three"]
-
-
-# ----------------------------------------------------------------------------------------------
-# The command line, where it stops before running anything
-# ----------------------------------------------------------------------------------------------
-
-
-def run_main(argv: list[str]) -> tuple[int, str, str]:
-    """grading.main(argv) with its exit status, stdout and stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = grading.main(argv)
-    return status, out.getvalue(), err.getvalue()
-
-
-def write_notebook(path: Path, sources: list[str]) -> Path:
-    """A notebook of code cells (markdown for sources that start with '#md ') at `path`."""
-    cells = [
-        new_markdown_cell(s[4:]) if s.startswith("#md ") else new_code_cell(s) for s in sources
-    ]
-    nbformat.write(new_notebook(cells=cells), path)
-    return path
-
-
-def test_grade_fails_on_a_missing_path(tmp_path):
-    status, _, err = run_main([str(tmp_path / "nowhere.ipynb")])
-    assert status == 1
-    assert "no such file or folder" in err
-
-
-def test_grade_fails_on_a_file_that_is_not_a_notebook(tmp_path):
-    (tmp_path / "answers.py").write_text("x = 1\n")
-    status, _, err = run_main([str(tmp_path / "answers.py")])
-    assert status == 1
-    assert "is not a notebook" in err
-
-
-def test_grade_fails_on_a_folder_without_notebooks(tmp_path):
-    status, _, err = run_main([str(tmp_path)])
-    assert status == 1
-    assert "no notebooks" in err
-
-
-@pytest.mark.parametrize(
-    "text", ["{ this is not json", '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}}']
-)
-def test_grade_fails_on_a_malformed_notebook_before_running_any(tmp_path, text):
-    write_notebook(tmp_path / "a_good.ipynb", ["1 + 1"])
-    (tmp_path / "b_broken.ipynb").write_text(text)
-    status, out, err = run_main([str(tmp_path)])
-    assert status == 1
-    assert "b_broken.ipynb is not a valid notebook" in err
-    assert "running" not in err and out == ""
-
-
-def test_grade_rejects_a_timeout_that_is_not_positive(tmp_path):
-    notebook = write_notebook(tmp_path / "a.ipynb", ["1 + 1"])
-    with pytest.raises(SystemExit) as exit_info, contextlib.redirect_stderr(io.StringIO()):
-        grading.main([str(notebook), "--timeout", "0"])
-    assert exit_info.value.code == 2
-
-
 def test_cli_without_a_command_prints_usage_and_fails():
     done = subprocess.run(
         [sys.executable, "-m", "minigrad"], capture_output=True, text=True, timeout=60
@@ -301,162 +221,388 @@ def test_cli_dispatches_train_with_its_arguments(monkeypatch):
     assert received == [["--epochs", "3"]]
 
 
+def run_main(argv: list[str], manifest=NOTEBOOKS) -> tuple[int, str, str]:
+    """grader.main(argv) with its exit status, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = grader.main(argv, manifest)
+    return status, out.getvalue(), err.getvalue()
+
+
+def write_notebook(path: Path, sources: list[str]) -> Path:
+    nbformat.write(new_notebook(cells=[new_code_cell(s) for s in sources]), path)
+    return path
+
+
 # ----------------------------------------------------------------------------------------------
-# The grader on a folder of notebooks: one shared run
+# The manifest: the course decides what is graded
 # ----------------------------------------------------------------------------------------------
 
-IMPORTS = "import numpy as np\nfrom minigrad.grading import check"
-RIGHT_SQUARE = "def square(x):\n    return x * x\n\ncheck('demo.square', square)"
-RIGHT_SIGMOID = (
-    "def sigmoid(x):\n"
-    "    e = np.exp(-np.abs(x))\n"
-    "    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))\n\n"
-    "check('demo.sigmoid', sigmoid)"
+
+def test_every_part_is_worth_whole_positive_points_and_has_a_check():
+    for name, part in PARTS.items():
+        assert isinstance(part.points, int) and part.points > 0, name
+        assert callable(part.check), name
+        assert part.function.isidentifier(), name
+
+
+def test_the_course_is_worth_45_points_in_28_parts_each_graded_once():
+    parts = [name for names in NOTEBOOKS.values() for name in names]
+    assert len(parts) == len(set(parts)) == 28
+    assert sum(PARTS[name].points for name in parts) == 45
+    assert not any(name.startswith("demo.") for name in parts)
+
+
+@pytest.mark.parametrize("notebook", sorted(NOTEBOOKS))
+def test_the_manifest_names_each_exercise_function_and_its_check(notebook):
+    source = (ROOT / "exercises" / "source" / notebook.replace(".ipynb", ".py")).read_text()
+    calls = re.findall(r'^check\("([^"]+)", (\w+)\)$', source, flags=re.MULTILINE)
+    assert [(name, PARTS[name].function) for name in NOTEBOOKS[notebook]] == calls
+    for _, function in calls:
+        assert re.search(rf"^def {function}\(", source, flags=re.MULTILINE), function
+
+
+def test_the_opening_text_says_the_inline_check_is_advice_not_the_grade():
+    for source in sorted((ROOT / "exercises" / "source").glob("*.py")):
+        opening = " ".join(source.read_text().split("# %%")[1].replace("#", " ").split())
+        assert "advice" in opening and "not the grade" in opening, source.name
+
+
+# ----------------------------------------------------------------------------------------------
+# Fresh inputs
+# ----------------------------------------------------------------------------------------------
+
+
+def test_fresh_inputs_move_every_seed_and_put_it_back():
+    assert seed_for(7) == 7
+    with fresh_inputs(5000):
+        assert seed_for(7) == 5007
+    assert seed_for(7) == 7
+
+
+def test_an_answer_that_memorised_the_inline_inputs_fails_on_fresh_ones():
+    rng = np.random.default_rng(0)
+    shown = [0.0, -3.0, *(float(x) for x in rng.uniform(-5, 5, size=4).round(3))]
+    table = {x: x * x for x in shown}
+
+    def memorised(x):
+        return table.get(x, 0.0)
+
+    assert run_check("demo.square", memorised).points == 1
+    with fresh_inputs(12_000):
+        assert run_check("demo.square", memorised).points == 0
+
+
+# ----------------------------------------------------------------------------------------------
+# The wire: what travels between the grader and a kernel
+# ----------------------------------------------------------------------------------------------
+
+
+def round_trip(value):
+    """`value` sent as a request and rebuilt as the kernel rebuilds it."""
+    encoder = wire.Encoder()
+    tree = encoder.encode(value)
+    message = json.loads(json.dumps({"value": tree, "table": encoder.table()}))
+    decoder = wire.Decoder(make_class=wire.course_class)
+    decoder.load(message["table"])
+    return decoder.decode(message["value"])
+
+
+def test_the_wire_carries_numbers_arrays_and_containers():
+    value = [1, 2.5, None, True, "s", (np.arange(6.0).reshape(2, 3),), {"k": np.int64(3)}]
+    back = round_trip(value)
+    assert back[:5] == [1, 2.5, None, True, "s"]
+    np.testing.assert_array_equal(back[5][0], value[5][0])
+    assert back[6] == {"k": 3}
+
+
+def test_the_wire_keeps_a_shared_parameter_one_object():
+    cell = nn.LSTMCell(3, 4, rng=0)
+    back_cell, back_params = round_trip([cell, cell.parameters()])
+    assert isinstance(back_cell, nn.LSTMCell)
+    assert back_params[0] is back_cell.weight_ih
+    np.testing.assert_array_equal(back_cell.weight_hh.data, cell.weight_hh.data)
+
+
+def test_the_wire_carries_a_value_graph_deeper_than_the_recursion_limit():
+    x = minigrad.Value(0.3)
+    y = x
+    for _ in range(3000):
+        y = y * 0.999
+    back = round_trip(y)
+    back.backward()
+    depth = 0
+    while back._parents:
+        back, depth = back._parents[0], depth + 1
+    assert depth == 3000
+    assert back.grad == pytest.approx(0.999**3000)
+
+
+@pytest.mark.parametrize(
+    "dtype, data",
+    [
+        ("|O", base64.b64encode(b"\x80\x04K\x01.").decode()),  # a pickle, as an object array
+        ("<f8", "not base64!"),
+        ("<f8", base64.b64encode(b"123").decode()),  # 3 bytes for one float64
+    ],
 )
-RIGHT_OUTER = "def outer(u, v):\n    return np.outer(u, v)\n\ncheck('demo.outer', outer)"
-BLANK = "def {name}(*args):\n    raise NotImplementedError\n\ncheck('demo.{name}', {name})"
-TIMEOUT = 10
+def test_a_malformed_array_in_a_reply_is_refused(dtype, data):
+    with pytest.raises(wire.WireError):
+        wire.read_array({"@": "array", "dtype": dtype, "shape": [1], "data": data})
 
 
-def stale_full_marks(part: str, points: int) -> dict:
-    """A saved output claiming full points, as a file with old outputs might hold."""
-    payload = {"part": part, "points": points, "max": points, "message": "passed"}
-    return new_output("display_data", data={"text/plain": "passed", MIME_TYPE: payload})
+def test_the_grader_never_builds_a_class_that_a_reply_names():
+    decoder = wire.Decoder()  # the grader's decoder: no make_class
+    decoder.load({"0": {"kind": "object", "class": "os:system", "attrs": None}})
+    assert isinstance(decoder.decode({"@": "ref", "id": 0}), wire.Unreadable)
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Grade a folder of right, blank, raising, looping and crashing notebooks, once."""
-    folder = tmp_path_factory.mktemp("exercises")
-    write_notebook(
-        folder / "1_right.ipynb",
-        ["#md # All three parts", IMPORTS, RIGHT_SQUARE, RIGHT_SIGMOID, RIGHT_OUTER],
-    )
-    write_notebook(
-        folder / "2_blank.ipynb",
-        [IMPORTS] + [BLANK.format(name=name) for name in ("square", "sigmoid", "outer")],
-    )
-    write_notebook(
-        folder / "3_raises.ipynb",
-        [
-            IMPORTS,
-            RIGHT_SQUARE,
-            "raise RuntimeError('boom')\n\ndef outer(u, v):\n    return np.outer(u, v)",
-            "check('demo.outer', outer)",
-            RIGHT_SIGMOID,
-        ],
-    )
-    looping = write_notebook(
-        folder / "4_loops.ipynb",
-        [IMPORTS, RIGHT_SQUARE, "while True:\n    pass", RIGHT_OUTER],
-    )
-    write_notebook(
-        folder / "5_crashes.ipynb",
-        [IMPORTS, RIGHT_SQUARE, "import os\n\nos._exit(1)", RIGHT_OUTER],
-    )
-    notebook = nbformat.read(looping, as_version=4)
-    notebook.cells[3].outputs = [stale_full_marks("demo.outer", 2)]
-    nbformat.write(notebook, looping)
-
-    files = sorted(folder.glob("*.ipynb"))
-    before = {path: (path.read_bytes(), os.stat(path).st_mtime_ns) for path in files}
-    report = folder.parent / f"{folder.name}-report" / "grades.json"
-    status, out, err = run_main([str(folder), "--json", str(report), "--timeout", str(TIMEOUT)])
-    after = {path: (path.read_bytes(), os.stat(path).st_mtime_ns) for path in files}
-    scores = json.loads(report.read_text())
-    parts = {
-        Path(nb["path"]).stem: {part["name"]: part for part in nb["parts"]}
-        for nb in scores["notebooks"]
-    }
-    return types.SimpleNamespace(
-        status=status, out=out, err=err, scores=scores, parts=parts, before=before, after=after
-    )
+def test_the_kernel_builds_only_minigrad_classes():
+    with pytest.raises(wire.WireError, match="not minigrad's"):
+        wire.course_class("subprocess:Popen")
 
 
-def test_grader_exits_zero_whatever_the_score(graded):
-    assert graded.status == 0
+def test_a_reference_to_an_object_not_sent_is_refused():
+    with pytest.raises(wire.WireError, match="not in the table"):
+        wire.Decoder().decode({"@": "ref", "id": 41})
 
 
-def test_grader_gives_a_right_notebook_full_marks(graded):
-    right = graded.parts["1_right"]
-    assert {name: (p["points"], p["max"]) for name, p in right.items()} == {
-        "demo.square": (1, 1),
-        "demo.sigmoid": (2, 2),
-        "demo.outer": (2, 2),
-    }
+def test_an_answer_calling_the_reference_is_flagged():
+    used = ["nn/recurrent.py:LSTMCell.step", "tensor.py:Tensor.__add__"]
+    flags = reference_flags(PARTS["lstm.forget_gate"], used)
+    assert len(flags) == 1 and "LSTMCell.step" in flags[0]
+    assert reference_flags(PARTS["lstm.forget_gate"], ["tensor.py:Tensor.sigmoid"]) == ()
+    flags = reference_flags(PARTS["demo.square"], ["course/grading/parts/demo.py:check"])
+    assert "checker" in flags[0]
 
 
-def test_grader_gives_a_blank_notebook_zero_and_says_not_implemented(graded):
-    blank = graded.parts["2_blank"]
-    assert [p["points"] for p in blank.values()] == [0, 0, 0]
-    assert all("Not implemented yet" in p["message"] for p in blank.values())
+# ----------------------------------------------------------------------------------------------
+# Reports
+# ----------------------------------------------------------------------------------------------
 
 
-def test_grader_names_the_error_that_stopped_a_check(graded):
-    outer_part = graded.parts["3_raises"]["demo.outer"]
-    assert outer_part["points"] == 0
-    assert "cell 4 raised NameError: name 'outer' is not defined" in outer_part["message"]
-    assert "cell 3 raised RuntimeError: boom" in outer_part["message"]
-
-
-def test_grader_carries_on_after_a_cell_that_raises(graded):
-    raises = graded.parts["3_raises"]
-    assert raises["demo.square"]["points"] == 1
-    assert raises["demo.sigmoid"]["points"] == 2
-
-
-def test_an_endless_loop_costs_its_notebook_the_rest_of_the_time(graded):
-    loops = graded.parts["4_loops"]
-    assert loops["demo.square"]["points"] == 1
-    assert loops["demo.outer"]["points"] == 0
-    assert f"{TIMEOUT} s ran out in cell 3" in loops["demo.outer"]["message"]
-    # and the notebooks before it were graded in full
-    assert graded.scores["notebooks"][0]["total"] == 5
-
-
-def test_a_crashed_kernel_costs_the_parts_after_the_crash(graded):
-    crashes = graded.parts["5_crashes"]
-    assert crashes["demo.square"]["points"] == 1
-    assert crashes["demo.outer"]["points"] == 0
-    assert "the Python kernel stopped in cell 3" in crashes["demo.outer"]["message"]
-
-
-def test_outputs_saved_in_the_notebook_file_do_not_count(graded):
-    assert graded.parts["4_loops"]["demo.outer"]["message"].startswith("Not checked")
-
-
-def test_json_report_has_totals_and_every_part(graded):
-    scores = graded.scores
-    assert set(scores) == {"total", "max", "notebooks"}
-    assert (scores["total"], scores["max"]) == (5 + 0 + 3 + 1 + 1, 5 + 5 + 5 + 3 + 3)
-    assert [Path(nb["path"]).name for nb in scores["notebooks"]] == [
-        "1_right.ipynb",
-        "2_blank.ipynb",
-        "3_raises.ipynb",
-        "4_loops.ipynb",
-        "5_crashes.ipynb",
+def a_submission(path: str, scores: list[int]) -> report.Submission:
+    names = NOTEBOOKS["01_scalar_autograd.ipynb"]
+    parts = [
+        PartResult(n, s, PARTS[n].points, "passed" if s else "wrong") for n, s in zip(names, scores)
     ]
-    for notebook in scores["notebooks"]:
-        assert notebook["total"] == sum(part["points"] for part in notebook["parts"])
-        for part in notebook["parts"]:
-            assert set(part) == {"name", "points", "max", "message"}
-            assert isinstance(part["points"], int) and isinstance(part["max"], int)
-            assert isinstance(part["message"], str) and part["message"]
+    parts[0].flags = ("calls minigrad's own Value.__mul__",)
+    notebook = report.NotebookResult(f"{path}/01_scalar_autograd.ipynb", parts)
+    return report.Submission(path, [notebook])
 
 
-def test_report_table_lists_parts_points_and_the_total(graded):
-    lines = graded.out.splitlines()
-    assert any(line.split()[:3] == ["demo.outer", "0/2", "Not"] for line in lines)
-    assert lines[-1] == "Total: 10/21 points"
+def test_gradescope_results_have_score_max_score_and_a_test_per_part():
+    results = report.report_gradescope(a_submission("alice", [1, 0, 1, 3]))
+    assert (results["score"], results["max_score"]) == (5, 6)
+    assert [t["name"] for t in results["tests"]] == list(NOTEBOOKS["01_scalar_autograd.ipynb"])
+    assert results["tests"][1] == {
+        "name": "scalar.tanh",
+        "score": 0,
+        "max_score": 1,
+        "output": "wrong",
+    }
+    assert "flag: calls minigrad's own" in results["tests"][0]["output"]
 
 
-def test_grader_shows_which_notebook_is_running(graded):
-    names = ["1_right", "2_blank", "3_raises", "4_loops", "5_crashes"]
-    lines = graded.err.splitlines()
-    for number, name in enumerate(names, start=1):
-        progress = [line for line in lines if line.startswith(f"[{number}/5] ")]
-        assert progress[0].endswith(f"{name}.ipynb: running...")
+def test_the_gradebook_has_a_row_per_learner_and_a_column_per_part():
+    manifest = {"01_scalar_autograd.ipynb": NOTEBOOKS["01_scalar_autograd.ipynb"]}
+    text = report.gradebook(
+        [a_submission("alice", [1, 1, 1, 3]), a_submission("bob", [0, 1, 0, 0])], manifest
+    )
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["submission", *manifest["01_scalar_autograd.ipynb"], "total", "max", "flags"]
+    assert rows[1] == ["alice", "1", "1", "1", "3", "6", "6", "1"]
+    assert rows[2] == ["bob", "0", "1", "0", "0", "1", "6", "1"]
 
 
-def test_grader_leaves_the_learners_files_untouched(graded):
-    assert graded.after == graded.before
+def test_the_json_keeps_total_max_and_each_part_with_name_points_and_max():
+    scores = report.report_json(a_submission("alice", [1, 0, 1, 3]))
+    assert (scores["total"], scores["max"]) == (5, 6)
+    part = scores["notebooks"][0]["parts"][1]
+    assert (part["name"], part["points"], part["max"]) == ("scalar.tanh", 0, 1)
+
+
+def test_an_atomic_write_leaves_no_temporary_file(tmp_path):
+    target = tmp_path / "out" / "grades.json"
+    report.write_atomically(target, "{}\n")
+    report.write_atomically(target, '{"total": 1}\n')
+    assert target.read_text() == '{"total": 1}\n'
+    assert [p.name for p in target.parent.iterdir()] == ["grades.json"]
+
+
+def test_a_name_that_is_not_utf8_is_shown_escaped():
+    name = Path(b"/tmp/caf\xe9.ipynb".decode(sys.getfilesystemencoding(), "surrogateescape"))
+    text = report.shown(name)
+    text.encode("utf-8")  # printable on a strict UTF-8 terminal
+    assert "caf" in text and ".ipynb" in text
+
+
+def test_a_capped_cell_keeps_a_bounded_output_and_says_so():
+    client = isolation.CappedClient(new_notebook(cells=[new_code_cell("")]))
+    client.reset_execution_trackers()
+    client.clear_before_next_output = False  # as execute_cell sets it
+    outs: list = []
+    line = "x" * 10_000
+    for _ in range(1000):  # 10 MB of prints
+        message = {
+            "msg_type": "stream",
+            "header": {"msg_type": "stream"},
+            "parent_header": {"msg_id": "m"},
+            "content": {"name": "stdout", "text": line},
+        }
+        client.output(outs, message, None, 0)
+    kept = sum(len(o.get("text", "")) for o in outs)
+    assert kept <= isolation.OUTPUT_LIMIT + 200
+    assert "kept only the first" in outs[-1]["text"]
+
+
+# ----------------------------------------------------------------------------------------------
+# The command line, where it stops before running anything
+# ----------------------------------------------------------------------------------------------
+
+
+def test_grade_fails_on_a_missing_path(tmp_path):
+    status, _, err = run_main([str(tmp_path / "nowhere")])
+    assert status == 1
+    assert err.strip().endswith(f"no such file or folder: {tmp_path / 'nowhere'}")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_grade_refuses_a_notebook_that_is_not_the_courses(tmp_path):
+    notebook = write_notebook(tmp_path / "05_lstm_cell-Copy1.ipynb", ["1 + 1"])
+    status, _, err = run_main([str(notebook)])
+    assert status == 1
+    assert "is not one of the course's notebooks" in err
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "0", "-5", "soon"])
+def test_grade_rejects_a_timeout_that_is_not_a_finite_positive_number(tmp_path, value):
+    with pytest.raises(SystemExit) as exit_info, contextlib.redirect_stderr(io.StringIO()) as err:
+        grader.main([str(tmp_path), "--timeout", value])
+    assert exit_info.value.code == 2
+    assert "--timeout" in err.getvalue() and "Traceback" not in err.getvalue()
+
+
+@pytest.mark.parametrize("value", ["0", "two"])
+def test_grade_rejects_a_bad_number_of_jobs(tmp_path, value):
+    with pytest.raises(SystemExit), contextlib.redirect_stderr(io.StringIO()) as err:
+        grader.main([str(tmp_path), "--jobs", value])
+    assert "--jobs" in err.getvalue()
+
+
+def test_grade_refuses_to_write_its_json_onto_a_notebook(tmp_path):
+    notebook = write_notebook(tmp_path / "01_scalar_autograd.ipynb", ["1 + 1"])
+    before = notebook.read_bytes()
+    status, _, err = run_main([str(notebook), "--json", str(notebook)])
+    assert status == 1
+    assert "would overwrite a notebook" in err
+    assert notebook.read_bytes() == before
+
+
+def test_gradescope_format_takes_one_submission(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    status, _, err = run_main(
+        [
+            str(tmp_path / "a"),
+            str(tmp_path / "b"),
+            "--json",
+            str(tmp_path / "r.json"),
+            "--format",
+            "gradescope",
+        ]
+    )
+    assert status == 1 and "one submission at a time" in err
+
+
+def test_ctrl_c_prints_one_line(tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(grader, "grade_class", interrupted)
+    status, _, err = run_main([str(tmp_path)])
+    assert status == 130
+    assert err.strip().splitlines() == [
+        "python -m minigrad grade: interrupted; nothing was written"
+    ]
+
+
+def test_a_method_of_an_object_the_check_passed_in_is_not_flagged():
+    used = ["course/grading/parts/ch7.py:_LastStepRegressor.forward"]
+    assert reference_flags(PARTS["tasks.train_step"], used) == ()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{ this is not json",
+        b"[]",
+        b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}}',
+        b"\xff\xfe not text",
+    ],
+)
+def test_a_malformed_notebook_costs_only_its_own_parts_without_a_traceback(tmp_path, content):
+    (tmp_path / "01_scalar_autograd.ipynb").write_bytes(content)
+    manifest = {name: NOTEBOOKS[name] for name in ("01_scalar_autograd.ipynb", "02_tensors.ipynb")}
+    submission = grader.grade_submission(tmp_path, manifest, timeout=5)
+    broken, missing = submission.notebooks
+    assert broken.points == 0 and broken.max_points == 6
+    assert all(p.message.startswith("Not graded: ") for p in broken.parts)
+    assert "Traceback" not in broken.parts[0].message
+    assert missing.note == "missing" and missing.max_points == 7
+    assert all("there is no 02_tensors.ipynb" in p.message for p in missing.parts)
+
+
+def test_a_submission_that_breaks_the_grader_costs_only_its_own_row(tmp_path, monkeypatch):
+    for name in ("alice", "bob"):
+        (tmp_path / name).mkdir()
+    real = grader.grade_submission
+
+    def breaks_on_bob(path, *args, **kwargs):
+        if path.name == "bob":
+            raise OSError("the disk went away")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(grader, "grade_submission", breaks_on_bob)
+    manifest = {"02_tensors.ipynb": NOTEBOOKS["02_tensors.ipynb"]}  # missing: no kernel starts
+    alice, bob = grader.grade_class([tmp_path / "alice", tmp_path / "bob"], manifest, jobs=2)
+    assert alice.notebooks[0].note == "missing" and alice.max_points == 7
+    assert bob.points == 0 and bob.max_points == 7
+    assert "the disk went away" in bob.notebooks[0].parts[0].message
+
+
+def test_a_tensor_changed_in_the_kernel_is_changed_in_place_here():
+    cell = nn.LSTMCell(2, 3, rng=0)
+    held = cell.bias_ih.data  # a check may hold the array itself
+    encoder = wire.Encoder()
+    encoder.encode(cell)
+    table = encoder.table()  # numbers the cell's tensors too
+    sent = dict(encoder.objects)
+    number = next(n for n, obj in sent.items() if obj is cell.bias_ih)
+    changed = cell.bias_ih.data + 1.0
+    table[str(number)]["data"] = wire._array(changed)
+    decoder = wire.Decoder(known=sent)
+    decoder.load(json.loads(json.dumps(table)))
+    assert cell.bias_ih.data is held
+    np.testing.assert_array_equal(held, changed)
+
+
+def test_fresh_inputs_in_two_threads_leave_each_other_alone():
+    import threading
+
+    inside = threading.Barrier(2)
+    seen = {}
+
+    def judge(offset: int) -> None:
+        with fresh_inputs(offset):
+            inside.wait()
+            seen[offset] = seed_for(0)
+            inside.wait()
+
+    threads = [threading.Thread(target=judge, args=(k,)) for k in (1000, 2000)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == {1000: 1000, 2000: 2000}
+    assert seed_for(0) == 0

@@ -11,7 +11,10 @@
 # verdict at once, either "passed" or what is wrong and on which input. Until you write a
 # part, its check says "not implemented yet"; nothing else in the notebook breaks.
 #
-# To score the whole notebook, save it and run, from the course folder:
+# That verdict is advice, for you while you work: it is not the grade. The grader runs the
+# saved notebook in a fresh kernel and judges each of your functions itself, on new inputs
+# every time, so only a function that works earns its points. To score the whole notebook,
+# save it and run, from the course folder:
 #
 # ```
 # .venv/bin/python -m minigrad grade exercises/01_scalar_autograd.ipynb
@@ -25,7 +28,7 @@ import math
 
 from minigrad import Value
 from minigrad.autograd import topological_order
-from minigrad.grading import check
+from minigrad.course.grading.check import check
 
 # %% [markdown]
 # ## Part 1: the local derivatives of a product

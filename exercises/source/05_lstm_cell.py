@@ -7,8 +7,9 @@
 # with LSTM"), gate by gate, reading the weights of minigrad's `nn.LSTMCell`.
 #
 # **How to work.** Replace each `# YOUR CODE HERE` and `raise NotImplementedError` with your
-# code and run the cell; the `check(...)` at its end prints the verdict at once. Score the
-# notebook from the course folder with
+# code and run the cell; the `check(...)` at its end prints the verdict at once. That verdict
+# is advice, not the grade: the grader runs the saved notebook in a fresh kernel and judges
+# each of your functions itself, on new inputs. Score the notebook from the course folder with
 #
 # ```
 # .venv/bin/python -m minigrad grade exercises/05_lstm_cell.ipynb
@@ -21,7 +22,7 @@ import numpy as np
 
 import minigrad
 from minigrad import Tensor, nn
-from minigrad.grading import check
+from minigrad.course.grading.check import check
 
 np.set_printoptions(precision=4, suppress=True)
 

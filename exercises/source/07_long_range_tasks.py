@@ -7,8 +7,9 @@
 # train an LSTM on the adding problem.
 #
 # **How to work.** Replace each `# YOUR CODE HERE` and `raise NotImplementedError` with your
-# code and run the cell; the `check(...)` at its end prints the verdict at once. Score the
-# notebook from the course folder with
+# code and run the cell; the `check(...)` at its end prints the verdict at once. That verdict
+# is advice, not the grade: the grader runs the saved notebook in a fresh kernel and judges
+# each of your functions itself, on new inputs. Score the notebook from the course folder with
 #
 # ```
 # .venv/bin/python -m minigrad grade exercises/07_long_range_tasks.ipynb
@@ -22,7 +23,7 @@ import numpy as np
 
 import minigrad
 from minigrad import Tensor, nn
-from minigrad.grading import check
+from minigrad.course.grading.check import check
 from minigrad.nn import functional as F
 from minigrad.optim import Adam, Optimizer
 from minigrad.tasks import ADDING_BASELINE_MSE, TEMPORAL_ORDER_SYMBOLS, temporal_order

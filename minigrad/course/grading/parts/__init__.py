@@ -1,0 +1,1 @@
+"""The checks of the exercises' parts, one module per chapter; `manifest` lists them."""
