@@ -69,19 +69,19 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
