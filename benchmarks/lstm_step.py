@@ -1,23 +1,28 @@
-"""One training step of the adding-problem LSTM: minigrad against the floor and PyTorch.
+"""One training step of the adding problem: minigrad's cells and layers, the floor, PyTorch.
 
-The step: an `LSTMCell` (I=2 inputs, H hidden units) called once per time step in a Python
-loop over T steps of a batch of B sequences, a Linear head on the last hidden state, the MSE
-loss, backward through time, and an SGD update. float64, one thread. Three versions run the
+The step: a recurrent net (I=2 inputs, H hidden units) over T steps of a batch of B
+sequences, a Linear head on the last hidden state, the MSE loss, backward through time, and
+an SGD update. float64, one thread. For the LSTM, the GRU and the plain RNN, these run the
 same step from the same weights:
 
-- minigrad: `nn.LSTMCell`, `nn.Linear`, `optim.SGD`, as a learner writes it;
-- numpy by hand: the forward pass and backpropagation through time derived by hand, with
-  no graph at all. No autograd can beat this algorithm by much: it is the floor. Its
-  gradients are checked against minigrad's before anything is timed;
-- torch: `torch.nn.LSTMCell` in the same Python loop (when torch is installed).
+- minigrad, cell loop: `nn.LSTMCell` (...) called once per step in a Python loop, as a
+  learner writes it;
+- minigrad, layer: `nn.LSTM` (...), which runs each layer over the whole sequence as one
+  graph node (minigrad/nn/sequence.py);
+- numpy by hand (LSTM only): the forward pass and backpropagation through time derived by
+  hand, with no graph at all. No autograd can beat this algorithm by much: it is the floor;
+- torch: `torch.nn.LSTMCell` in the same Python loop, and `torch.nn.LSTM` (when installed).
+Every version's gradients are checked against minigrad's cell loop before anything is timed.
 
-Each row prints the median time per step (ms) and minigrad's ratios to the other two. The
-targets, at T=100, B=32, H=64: minigrad / numpy <= 1.3 and minigrad / torch <= 1.0.
+Each row prints the median time per step (ms) and the ratios. The targets, for the LSTM at
+T=100, B=32 and H=64 or 32: layer / numpy <= 1.0, layer / torch layer <= 1.0, and
+cell loop / numpy <= 1.3. The time is the process's CPU time (the machine is shared: waiting
+for a core is not the step's cost); `--wall` times wall-clock instead.
 
 The allocator is asked to keep freed memory (see `keep_freed_memory`); `--malloc-defaults`
 leaves it alone.
 
-Run: .venv/bin/python benchmarks/lstm_step.py [--repeats 15] [--malloc-defaults]
+Run: .venv/bin/python benchmarks/lstm_step.py [--repeats 15] [--wall] [--malloc-defaults]
 Profile: .venv/bin/python -m cProfile -s tottime benchmarks/lstm_step.py --repeats 3
 """
 

@@ -137,8 +137,10 @@ class Value:
 
     def relu(self) -> Value:
         positive = self.data > 0
-        # slope 1 where a > 0, else 0 (we take 0 at a = 0, as PyTorch does)
-        return Value._result(self.data if positive else 0.0, (self,), (float(positive),), "relu")
+        # slope 1 where a > 0, else 0 (we take 0 at a = 0, as PyTorch does); nan stays nan,
+        # as in Tensor.relu (nan > 0 and nan <= 0 are both False)
+        out = 0.0 if self.data <= 0 else self.data
+        return Value._result(out, (self,), (float(positive),), "relu")
 
     # ---- backward ---------------------------------------------------------------------
 

@@ -26,36 +26,62 @@ class Tensor:
     grad: dL/d(this tensor) with the same shape, after `L.backward()`; None before.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_op", "_retains_grad")
+    __slots__ = (
+        "_data",
+        "grad",
+        "requires_grad",
+        "_parents",
+        "_backward",
+        "_op",
+        "_retains_grad",
+        "_written",
+        "_made",
+    )
     # numpy must not treat a Tensor as an array: `array * tensor` then calls Tensor.__rmul__.
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad: bool = False, dtype=None) -> None:
-        self.data = _to_float_array(data, dtype)
+        self._data = _to_float_array(data, dtype)
         self.grad: np.ndarray | None = None
         self.requires_grad = bool(requires_grad)
         self._parents: tuple[Tensor, ...] = ()
         self._backward: Backward | None = None
         self._op = ""
         self._retains_grad = True  # see make_node
+        self._written = self._made = 0  # see DataWrites
+
+    # ---- the data, and who changed it -------------------------------------------------
+
+    @property
+    def data(self) -> np.ndarray:
+        """The numbers, a numpy array."""
+        return self._data
+
+    @data.setter
+    def data(self, value: np.ndarray) -> None:
+        # `x.data = new` and `x.data -= step` (an optimizer's update) both come here: the
+        # clock records the write, so that backward can refuse a graph that used the old data
+        DataWrites.clock += 1
+        self._written = DataWrites.clock
+        self._data = value
 
     # ---- what it is -------------------------------------------------------------------
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -85,9 +111,9 @@ class Tensor:
     def _leaf(data: np.ndarray, requires_grad: bool = False) -> Tensor:
         """A tensor around an array that is already float: no checks, no copy."""
         out = Tensor.__new__(Tensor)
-        out.data, out.grad, out.requires_grad = data, None, requires_grad
+        out._data, out.grad, out.requires_grad = data, None, requires_grad
         out._parents, out._backward, out._op = (), None, ""
-        out._retains_grad = True
+        out._retains_grad, out._written, out._made = True, 0, 0
         return out
 
     # ---- backward ---------------------------------------------------------------------
@@ -114,7 +140,8 @@ class Tensor:
                 )
             grad = np.ones_like(self.data)
         else:
-            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            # a copy: this array becomes self.grad, and the caller may change theirs later
+            grad = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
             if grad.shape != self.shape:
                 raise ValueError(
                     f"backward(grad): grad has shape {grad.shape}, expected {self.shape}"
@@ -131,6 +158,8 @@ class Tensor:
         for node in reversed(order):  # users before the tensors they use
             if node._backward is None or node.grad is None:
                 continue  # a leaf, or a node no gradient reached
+            if DataWrites.clock > node._made:  # some data was written since: was it ours?
+                _check_unchanged(node)
             for parent, parent_grad in zip(node._parents, node._backward(node.grad)):
                 if parent_grad is None or not parent.requires_grad:
                     continue
@@ -191,12 +220,16 @@ class Tensor:
         out = _broadcasting(np.power, a, b, "pow")
 
         def backward(g):  # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln(a)
-            return (
-                unbroadcast(g * b.data * a.data ** (b.data - 1), a.shape)
-                if a.requires_grad
-                else None,
-                unbroadcast(g * out * np.log(a.data), b.shape) if b.requires_grad else None,
-            )
+            grad_a = grad_b = None
+            if a.requires_grad:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    slope = b.data * a.data ** (b.data - 1)
+                # a^0 = 1 is flat: slope 0, also at a = 0, where the formula gives 0 * inf
+                slope = np.where(b.data == 0, 0.0, slope)
+                grad_a = unbroadcast(g * slope, a.shape)
+            if b.requires_grad:
+                grad_b = unbroadcast(g * out * np.log(a.data), b.shape)
+            return grad_a, grad_b
 
         return make_node(out, (a, b), backward, "pow")
 
@@ -360,6 +393,7 @@ class Tensor:
     def __getitem__(self, index) -> Tensor:
         if isinstance(index, Tensor):
             raise TypeError("index a tensor with ints, slices, lists or numpy arrays, not a Tensor")
+        index = _own_index(index)  # backward uses it later: the caller's array may change
         try:
             out = self.data[index]
         except IndexError as error:
@@ -395,14 +429,43 @@ def make_node(data: np.ndarray, parents: tuple, backward: Backward, op: str) -> 
     returned to the system, in every training step).
     """
     out = Tensor.__new__(Tensor)
-    out.data, out.grad, out._op, out._retains_grad = data, None, op, True
+    out._data, out.grad, out._op, out._retains_grad = data, None, op, True
     out.requires_grad, out._parents, out._backward = False, (), None
+    out._written, out._made = 0, DataWrites.clock
     if _GradMode.enabled:
         for parent in parents:  # a loop, not any(...): this runs for every op, and is faster
             if parent.requires_grad:
                 out.requires_grad, out._parents, out._backward = True, parents, backward
                 break
     return out  # when no parent needs a gradient, no graph is recorded
+
+
+class DataWrites:
+    """A clock that ticks at every write to a tensor's data through minigrad: `x.data = new`,
+    `x.data -= step` (what the optimizers do), `load_state_dict`.
+
+    A node's backward reads the data of its parents as they were when it was made. If one was
+    changed in place since, the gradient would silently be that of other numbers, so
+    backward refuses (PyTorch raises the same way). Each node remembers the clock when it was
+    made (`_made`) and each tensor when it was last written (`_written`): a parent written
+    after its user was made has changed under it. The check costs one comparison per node
+    when nothing was written. A write into the array itself (`x.data[0] = 1`,
+    `np.add(x.data, 1, out=x.data)`) is numpy's, and minigrad cannot see it.
+    """
+
+    clock = 0
+
+
+def _check_unchanged(node: Tensor) -> None:
+    for parent in node._parents:
+        if parent._written > node._made:
+            raise RuntimeError(
+                f"backward(): a tensor of shape {parent.shape} that '{node._op}' was computed "
+                "from has had its .data changed in place since (x.data = ..., x.data -= ..., "
+                "optimizer.step() or load_state_dict), so its gradient would be that of other "
+                "numbers. Run the forward pass again after changing it, or call backward() "
+                "before the update."
+            )
 
 
 class SliceGrad:
@@ -490,6 +553,17 @@ def _keep_axes(g: np.ndarray, axis, keepdims: bool) -> np.ndarray:
 
 def _drop_axes(x: np.ndarray, axis) -> np.ndarray:
     return x.reshape(()) if axis is None else np.squeeze(x, axis=axis)
+
+
+def _own_index(index):
+    """The index with a copy of each array or list in it (ints and slices cannot change)."""
+    if type(index) is int or type(index) is slice:  # the common case, quickly
+        return index
+    parts = index if isinstance(index, tuple) else (index,)
+    if not any(isinstance(part, (list, np.ndarray)) for part in parts):
+        return index
+    owned = tuple(np.array(p) if isinstance(p, (list, np.ndarray)) else p for p in parts)
+    return owned if isinstance(index, tuple) else owned[0]
 
 
 def _has_integer_array(index) -> bool:
@@ -618,7 +692,8 @@ def chunk(x: Tensor, chunks: int, axis: int = 0) -> tuple:
 
 def where(condition, a, b) -> Tensor:
     """Elementwise `a if condition else b`; the gradient goes to whichever was chosen."""
-    condition = np.asarray(condition.data if isinstance(condition, Tensor) else condition, bool)
+    # a copy: backward uses it later, and the caller may change their array in between
+    condition = np.array(condition.data if isinstance(condition, Tensor) else condition, bool)
     a = a if isinstance(a, Tensor) else Tensor(a)
     b = _as_tensor(b, a)
     try:

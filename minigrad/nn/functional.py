@@ -16,6 +16,12 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     Backward: dx = g W, dW = g^T x (summed over the batch), db = g summed over the batch.
     """
+    for name, value in (("input", x), ("weight", weight), ("bias", bias)):
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(
+                f"linear: {name} must be a Tensor, got {type(value).__name__}; wrap it: "
+                f"Tensor({name})"
+            )
     if weight.ndim != 2:
         raise ValueError(f"linear: expected weight (out, in), got {weight.shape}")
     if x.shape[-1:] != weight.shape[1:]:
@@ -79,6 +85,11 @@ def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:
         )
     classes = classes.astype(np.intp)
     n, c = logits.shape
+    if n == 0:
+        raise ValueError(
+            f"cross_entropy: the batch is empty (logits of shape {logits.shape}); the mean "
+            "over no examples is undefined"
+        )
     if n and (classes.min() < 0 or classes.max() >= c):
         raise ValueError(f"cross_entropy: target classes must be in [0, {c}), got {classes}")
     rows = np.arange(n)

@@ -69,8 +69,8 @@ class Module:
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Copy `state` (from `state_dict()`) into the parameters, in place.
 
-        Every name must match, and every array must have its parameter's shape; otherwise
-        nothing is loaded and the error names what differs.
+        Every name must match, and every entry must be numbers of its parameter's shape;
+        otherwise nothing is loaded and the error names what differs.
         """
         parameters = dict(self.named_parameters())
         missing = sorted(set(parameters) - set(state))
@@ -80,29 +80,62 @@ class Module:
                 f"load_state_dict into {type(self).__name__}: missing keys {missing}, "
                 f"unexpected keys {unexpected}"
             )
+        values = {}  # every entry checked and converted before any parameter changes
         for name, parameter in parameters.items():
-            value = np.asarray(state[name])
+            try:
+                value = np.asarray(state[name])
+            except (ValueError, TypeError) as error:
+                raise TypeError(
+                    f"load_state_dict into {type(self).__name__}: {name!r} is not an array of "
+                    f"numbers ({error})"
+                ) from None
             if value.shape != parameter.shape:
                 raise ValueError(
                     f"load_state_dict into {type(self).__name__}: {name!r} has shape "
                     f"{parameter.shape} in the model but {value.shape} in the state"
                 )
+            if value.dtype.kind not in "biuf":
+                raise TypeError(
+                    f"load_state_dict into {type(self).__name__}: {name!r} holds {value.dtype}, "
+                    "expected real numbers"
+                )
+            values[name] = value
         for name, parameter in parameters.items():
-            # in place, so that an optimizer holding these tensors sees the new values
-            parameter.data[...] = state[name]
+            # in place, so that an optimizer holding these tensors sees the new values; then
+            # the same array is set again, which tells backward that the data changed
+            target = parameter.data
+            target[...] = values[name]
+            parameter.data = target
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the parameters to a numpy `.npz` file (numpy adds `.npz` when missing)."""
-        np.savez(path, **self.state_dict())
+        """Write the parameters to a numpy `.npz` file: `path`, with `.npz` added when it
+        does not end so (as numpy does). `load(path)` with the same path reads it back."""
+        np.savez(_npz_path(path), **self.state_dict())
 
     def load(self, path: str | os.PathLike) -> None:
-        """Read parameters written by `save` (see `load_state_dict` for the checks)."""
-        with np.load(path) as archive:
+        """Read parameters written by `save(path)` (see `load_state_dict` for the checks)."""
+        found = path if os.path.isfile(path) else _npz_path(path)
+        if not os.path.isfile(found):
+            raise FileNotFoundError(f"load: no file {os.fspath(path)!r} nor {found!r}")
+        what = f"load: {os.fspath(found)!r} must be a .npz archive written by Module.save"
+        try:
+            archive = np.load(found)
+        except (ValueError, OSError, EOFError) as error:
+            raise ValueError(f"{what}; numpy cannot read it as one ({error})") from None
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError(f"{what}; it holds a single array (a .npy file), not named arrays")
+        with archive:
             self.load_state_dict({name: archive[name] for name in archive.files})
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{name}={tuple(p.shape)}" for name, p in self.named_parameters())
         return f"{type(self).__name__}({shapes})"
+
+
+def _npz_path(path: str | os.PathLike) -> str:
+    """`path` as numpy's savez names its file: with `.npz` added unless it ends so."""
+    path = os.fspath(path)
+    return path if path.endswith(".npz") else path + ".npz"
 
 
 def uniform_parameter(shape: tuple, bound: float, rng, dtype=None) -> Tensor:
@@ -131,7 +164,8 @@ class Linear(Module):
         self.bias = uniform_parameter((out_features,), bound, rng, dtype) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.linear(x, self.weight, self.bias)
+        """x: a Tensor, or an array of numbers (taken as a constant), (..., in_features)."""
+        return F.linear(x if isinstance(x, Tensor) else Tensor(x), self.weight, self.bias)
 
 
 def check_size(layer: str, name: str, value) -> None:
