@@ -19,13 +19,14 @@ import pytest
 from course import EXERCISE_CHAPTERS
 
 import minigrad
-from minigrad import Tensor
+from minigrad import Tensor, text
 from minigrad.autograd import topological_order
 from minigrad.course.grading import grader
 from minigrad.course.grading.check import run_check
 from minigrad.course.grading.expect import fresh_inputs
 from minigrad.course.grading.manifest import NOTEBOOKS, PARTS
 from minigrad.nn import functional as F
+from minigrad.tensor import softmax
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -792,6 +793,106 @@ def test_train_step_rejects_a_missing_clip():
 
 
 # ----------------------------------------------------------------------------------------------
+# 8. an LSTM on text
+# ----------------------------------------------------------------------------------------------
+
+
+def unigram_entropy(codes, vocab_size):
+    return text.unigram_entropy(codes, vocab_size)
+
+
+def sample_char(logits, temperature, rng):
+    p = softmax(logits / temperature)
+    return int(rng.choice(len(p), p=p))
+
+
+def sample_char_by_gumbel(logits, temperature, rng):
+    """A right sampler that draws differently from minigrad (the Gumbel-max trick)."""
+    return int(np.argmax(logits / temperature + rng.gumbel(size=len(logits))))
+
+
+def stream_windows(codes, batch_size, seq_len):
+    windows = text.stream_windows(codes, batch_size, seq_len, vocab_size=int(codes.max()) + 1)
+    count = (len(codes) // batch_size - 1) // seq_len
+    return [(x.argmax(axis=2), y) for x, y, _ in (next(windows) for _ in range(count))]
+
+
+def detach_state(state):
+    return text.detach_state(state)
+
+
+def test_text_parts_pass_right_answers():
+    passes("text.unigram_entropy", unigram_entropy)
+    passes("text.sample_char", sample_char)
+    passes("text.sample_char", sample_char_by_gumbel)
+    passes("text.stream_windows", stream_windows)
+    passes("text.detach_state", detach_state)
+
+
+def test_unigram_entropy_rejects_bits():
+    fails(
+        "text.unigram_entropy",
+        lambda codes, v: unigram_entropy(codes, v) / np.log(2),
+        "entropy in bits",
+    )
+
+
+def test_unigram_entropy_names_the_empty_codes():
+    def with_empty_codes(codes, vocab_size):
+        p = np.bincount(codes, minlength=vocab_size) / len(codes)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(-(p * np.log(p)).sum())
+
+    fails("text.unigram_entropy", with_empty_codes, "0 ln 0")
+
+
+def test_sample_char_rejects_a_temperature_that_multiplies():
+    def times_temperature(logits, temperature, rng):
+        return text.sample_index(logits * temperature * temperature, temperature, rng)
+
+    fails("text.sample_char", times_temperature, "multiplied by the temperature")
+
+
+def test_sample_char_rejects_the_global_generator():
+    def global_rng(logits, temperature, rng):
+        p = softmax(logits / temperature)
+        return int(np.random.default_rng().choice(len(p), p=p))
+
+    fails("text.sample_char", global_rng, "same seed gave different")
+
+
+def test_sample_char_asks_for_an_int():
+    fails("text.sample_char", lambda logits, t, rng: 0.5, "should return an int")
+
+
+def test_sample_char_names_the_overflow():
+    def unshifted(logits, temperature, rng):
+        e = np.exp(logits / temperature)
+        return int(rng.choice(len(e), p=e / e.sum()))
+
+    fails("text.sample_char", unshifted, "exp(1000) overflows")
+
+
+def test_stream_windows_rejects_unshifted_targets():
+    def unshifted(codes, batch_size, seq_len):
+        return [(x, x) for x, _ in stream_windows(codes, batch_size, seq_len)]
+
+    fails("text.stream_windows", unshifted, "y must be the next characters")
+
+
+def test_stream_windows_counts_the_windows():
+    fails("text.stream_windows", lambda codes, b, t: stream_windows(codes, b, t)[:-1], "gave")
+
+
+def test_detach_state_rejects_the_state_itself():
+    fails("text.detach_state", lambda state: state, "reached the weights")
+
+
+def test_detach_state_asks_for_a_pair():
+    fails("text.detach_state", lambda state: Tensor(0.0), "should return a pair")
+
+
+# ----------------------------------------------------------------------------------------------
 # Every part
 # ----------------------------------------------------------------------------------------------
 
@@ -926,11 +1027,14 @@ def graded_exercises(tmp_path_factory):
     return grade_folder(ROOT / "exercises", tmp_path_factory.mktemp("grades") / "exercises.json")
 
 
+COURSE_POINTS = sum(PARTS[name].points for names in NOTEBOOKS.values() for name in names)
+
+
 def test_the_grader_gives_the_solutions_full_marks(graded_solutions):
     assert graded_solutions.status == 0
     assert sorted(graded_solutions.notebooks) == CHAPTERS
     total = sum(notebook["total"] for notebook in graded_solutions.notebooks.values())
-    assert total == 45
+    assert total == COURSE_POINTS
     for chapter, notebook in graded_solutions.notebooks.items():
         assert notebook["total"] == notebook["max"] > 0, chapter
         assert all(part["message"] == "passed" for part in notebook["parts"]), chapter
@@ -949,7 +1053,7 @@ def test_the_grader_gives_the_blank_exercises_zero(graded_exercises):
     assert graded_exercises.status == 0
     assert sorted(graded_exercises.notebooks) == CHAPTERS
     total = sum(notebook["max"] for notebook in graded_exercises.notebooks.values())
-    assert total == 45
+    assert total == COURSE_POINTS
     for chapter, notebook in graded_exercises.notebooks.items():
         assert notebook["total"] == 0 and notebook["max"] > 0, chapter
         for part in notebook["parts"]:

@@ -246,10 +246,10 @@ def test_every_part_is_worth_whole_positive_points_and_has_a_check():
         assert part.function.isidentifier(), name
 
 
-def test_the_course_is_worth_45_points_in_28_parts_each_graded_once():
+def test_the_course_is_worth_51_points_in_32_parts_each_graded_once():
     parts = [name for names in NOTEBOOKS.values() for name in names]
-    assert len(parts) == len(set(parts)) == 28
-    assert sum(PARTS[name].points for name in parts) == 45
+    assert len(parts) == len(set(parts)) == 32
+    assert sum(PARTS[name].points for name in parts) == 51
     assert not any(name.startswith("demo.") for name in parts)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from minigrad.course.grading.parts import ch1, ch2, ch3, ch4, ch5, ch6, ch7, demo
+from minigrad.course.grading.parts import ch1, ch2, ch3, ch4, ch5, ch6, ch7, ch8, demo
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,19 @@ PARTS: dict[str, Part] = {
         ("tasks.py:temporal_order_label",),
     ),
     "tasks.train_step": Part(3, ch7.check_tasks_train_step, "train_step", ("train.py:*",)),
+    # 8. an LSTM on text
+    "text.unigram_entropy": Part(
+        1, ch8.check_text_unigram_entropy, "unigram_entropy", ("text.py:unigram_entropy",)
+    ),
+    "text.sample_char": Part(
+        2, ch8.check_text_sample_char, "sample_char", ("text.py:sample_index", "text.py:sample")
+    ),
+    "text.stream_windows": Part(
+        2, ch8.check_text_stream_windows, "stream_windows", ("text.py:stream_windows",)
+    ),
+    "text.detach_state": Part(
+        1, ch8.check_text_detach_state, "detach_state", ("text.py:detach_state",)
+    ),
 }
 
 # Each course notebook, by its file name, and the parts it is graded on, in order.
@@ -147,6 +160,12 @@ NOTEBOOKS: dict[str, tuple[str, ...]] = {
         "tasks.adding_problem",
         "tasks.temporal_order",
         "tasks.train_step",
+    ),
+    "08_lstm_on_text.ipynb": (
+        "text.unigram_entropy",
+        "text.sample_char",
+        "text.stream_windows",
+        "text.detach_state",
     ),
 }
 
