@@ -103,6 +103,71 @@ def test_scalar_exp_passes_and_rejects_the_power_rule():
     fails("scalar.exp", lambda x: x * math.exp(x - 1), "power rule")
 
 
+def test_scalar_topological_order_passes():
+    passes("scalar.topological_order", topological_order)
+
+
+def test_topological_order_names_a_node_listed_twice():
+    def no_visited_set(root):
+        order, stack = [], [(root, False)]
+        while stack:
+            node, parents_done = stack.pop()
+            if parents_done:
+                order.append(node)
+                continue
+            stack.append((node, True))
+            stack.extend((parent, False) for parent in node._parents)
+        return order
+
+    fails("scalar.topological_order", no_visited_set, "twice", "set of the nodes")
+
+
+def test_topological_order_names_the_reversed_order():
+    fails(
+        "scalar.topological_order",
+        lambda root: topological_order(root)[::-1],
+        "should end with the root",
+        "parents first and the root last",
+    )
+
+
+def test_topological_order_rejects_a_node_before_its_parent():
+    def appended_when_reached(root):
+        order, visited, stack = [], set(), [root]
+        while stack:
+            node = stack.pop()
+            if node in visited:
+                continue
+            visited.add(node)
+            order.append(node)
+            stack.extend(node._parents)
+        return order[::-1]
+
+    fails("scalar.topological_order", appended_when_reached, "before its", "parent")
+
+
+def test_topological_order_names_the_recursion_limit():
+    def recursive(root):
+        order, visited = [], set()
+
+        def visit(node):
+            if node in visited:
+                return
+            visited.add(node)
+            for parent in node._parents:
+                visit(parent)
+            order.append(node)
+
+        visit(root)
+        return order
+
+    fails("scalar.topological_order", recursive, "recursion limit", "stack of your own")
+
+
+def test_topological_order_names_a_missing_node():
+    fails("scalar.topological_order", lambda root: topological_order(root)[1:], "is missing")
+
+
 def test_scalar_backward_passes():
     passes("scalar.backward", scalar_backward)
 

@@ -46,6 +46,12 @@ PARTS: dict[str, Part] = {
     "scalar.mul": Part(1, ch1.check_scalar_mul, "mul_local_grads", ("scalar.py:Value.__mul__",)),
     "scalar.tanh": Part(1, ch1.check_scalar_tanh, "tanh_local_grad", ("scalar.py:Value.tanh",)),
     "scalar.exp": Part(1, ch1.check_scalar_exp, "exp_local_grad", ("scalar.py:Value.exp",)),
+    "scalar.topological_order": Part(
+        2,
+        ch1.check_scalar_topological_order,
+        "topological_order",
+        ("autograd.py:topological_order",),
+    ),
     "scalar.backward": Part(
         3, ch1.check_scalar_backward, "backward", ("scalar.py:Value.backward",)
     ),
@@ -129,7 +135,13 @@ PARTS: dict[str, Part] = {
 
 # Each course notebook, by its file name, and the parts it is graded on, in order.
 NOTEBOOKS: dict[str, tuple[str, ...]] = {
-    "01_scalar_autograd.ipynb": ("scalar.mul", "scalar.tanh", "scalar.exp", "scalar.backward"),
+    "01_scalar_autograd.ipynb": (
+        "scalar.mul",
+        "scalar.tanh",
+        "scalar.exp",
+        "scalar.topological_order",
+        "scalar.backward",
+    ),
     "02_tensors.ipynb": (
         "tensors.unbroadcast",
         "tensors.mul_backward",
