@@ -240,7 +240,116 @@ def softmax_backward(s, grad):
     return s * (grad - (grad * s).sum(axis=-1, keepdims=True))
 
 
+def sum_backward(grad, shape, axis, keepdims):
+    if axis is not None and not keepdims:
+        grad = np.expand_dims(grad, axis)
+    return np.broadcast_to(grad, shape).copy()
+
+
+def cross_entropy_backward(logits, targets):
+    s = softmax(logits)
+    s[np.arange(len(targets)), targets] -= 1.0
+    return s / len(targets)
+
+
+def adam_update(param, grad, m, v, t, lr, betas, eps):
+    beta1, beta2 = betas
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad * grad
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return param - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def test_sum_backward_names_the_missing_expand_dims():
+    fails(
+        "tensors.sum_backward",
+        lambda grad, shape, axis, keepdims: np.broadcast_to(grad, shape).copy(),
+        "np.expand_dims(grad, axis)",
+    )
+
+
+def test_sum_backward_rejects_the_mean():
+    def mean_backward(grad, shape, axis, keepdims):
+        n = np.prod(shape) if axis is None else shape[axis]
+        return sum_backward(grad, shape, axis, keepdims) / n
+
+    fails("tensors.sum_backward", mean_backward, "backward of mean")
+
+
+def test_sum_backward_asks_for_the_shape_of_x():
+    fails("tensors.sum_backward", lambda grad, shape, axis, keepdims: grad, "shape")
+
+
+def test_cross_entropy_backward_names_the_missing_mean():
+    fails(
+        "tensors.cross_entropy_backward",
+        lambda z, y: cross_entropy_backward(z, y) * len(y),
+        "divide (softmax - onehot) by B",
+    )
+
+
+def test_cross_entropy_backward_names_the_flipped_sign():
+    fails(
+        "tensors.cross_entropy_backward",
+        lambda z, y: -cross_entropy_backward(z, y),
+        "sign is flipped",
+    )
+
+
+def test_cross_entropy_backward_names_the_missing_onehot():
+    fails("tensors.cross_entropy_backward", lambda z, y: softmax(z) / len(y), "-1 at each row")
+
+
+def test_cross_entropy_backward_names_the_overflow():
+    def unstable(logits, targets):
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = np.exp(logits)
+            s = e / e.sum(axis=1, keepdims=True)
+        s[np.arange(len(targets)), targets] -= 1.0
+        return s / len(targets)
+
+    fails("tensors.cross_entropy_backward", unstable, "overflow")
+
+
+def test_adam_update_names_the_missing_bias_correction():
+    def uncorrected(param, grad, m, v, t, lr, betas, eps):
+        _, m, v = adam_update(param, grad, m, v, t, lr, betas, eps)
+        return param - lr * m / (np.sqrt(v) + eps), m, v
+
+    fails("tensors.adam_update", uncorrected, "bias correction is missing")
+
+
+def test_adam_update_names_the_unsquared_gradient():
+    def unsquared(param, grad, m, v, t, lr, betas, eps):
+        beta2 = betas[1]
+        new_param, m, _ = adam_update(param, grad, m, v, t, lr, betas, eps)
+        return new_param, m, beta2 * v + (1 - beta2) * grad
+
+    fails("tensors.adam_update", unsquared, "squared gradient")
+
+
+def test_adam_update_names_eps_in_the_root():
+    def eps_inside(param, grad, m, v, t, lr, betas, eps):
+        beta1, beta2 = betas
+        _, m, v = adam_update(param, grad, m, v, t, lr, betas, eps)
+        m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+        return param - lr * m_hat / np.sqrt(v_hat + eps), m, v
+
+    fails("tensors.adam_update", eps_inside, "outside the square root")
+
+
+def test_adam_update_names_a_step_count_from_zero():
+    def from_zero(param, grad, m, v, t, lr, betas, eps):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return adam_update(param, grad, m, v, t - 1, lr, betas, eps)
+
+    fails("tensors.adam_update", from_zero, "t counts from 1")
+
+
 def test_tensors_parts_pass_right_answers():
+    passes("tensors.sum_backward", sum_backward)
+    passes("tensors.cross_entropy_backward", cross_entropy_backward)
+    passes("tensors.adam_update", adam_update)
     passes("tensors.unbroadcast", unbroadcast)
     passes("tensors.mul_backward", mul_backward)
     passes("tensors.matmul_backward", matmul_backward)

@@ -68,6 +68,16 @@ PARTS: dict[str, Part] = {
     "tensors.softmax_backward": Part(
         2, ch2.check_tensors_softmax_backward, "softmax_backward", ("tensor.py:Tensor.backward",)
     ),
+    "tensors.sum_backward": Part(
+        2, ch2.check_tensors_sum_backward, "sum_backward", ("tensor.py:Tensor.backward",)
+    ),
+    "tensors.cross_entropy_backward": Part(
+        2,
+        ch2.check_tensors_cross_entropy_backward,
+        "cross_entropy_backward",
+        ("tensor.py:Tensor.backward", "functional.py:cross_entropy"),
+    ),
+    "tensors.adam_update": Part(3, ch2.check_tensors_adam_update, "adam_update", ("optim.py:*",)),
     # 3. the RNN and backpropagation through time
     "rnn.cell": Part(1, ch3.check_rnn_cell, "rnn_cell", ("recurrent.py:RNNCell.forward",)),
     "rnn.forward": Part(
@@ -147,6 +157,9 @@ NOTEBOOKS: dict[str, tuple[str, ...]] = {
         "tensors.mul_backward",
         "tensors.matmul_backward",
         "tensors.softmax_backward",
+        "tensors.sum_backward",
+        "tensors.cross_entropy_backward",
+        "tensors.adam_update",
     ),
     "03_rnn_bptt.ipynb": ("rnn.cell", "rnn.forward", "rnn.bptt_hidden", "rnn.bptt_weight"),
     "04_vanishing_gradient.ipynb": (
