@@ -675,18 +675,150 @@ def output_gate(x, h, cell):
     return gate_preactivation(x, h, cell, 3).sigmoid()
 
 
+def lstm_gates(x, h, cell):
+    return (
+        input_gate(x, h, cell),
+        forget_gate(x, h, cell),
+        candidate(x, h, cell),
+        output_gate(x, h, cell),
+    )
+
+
 def lstm_step(x, h, c, cell):
     c_new = forget_gate(x, h, cell) * c + input_gate(x, h, cell) * candidate(x, h, cell)
     return output_gate(x, h, cell) * c_new.tanh(), c_new
 
 
+def cell_update_backward(c, i, f, g, o, grad_h, grad_c):
+    tanh_c = np.tanh(f * c + i * g)
+    dc = grad_c + grad_h * o * (1 - tanh_c**2)
+    return dc * f, dc * g, dc * c, dc * i, grad_h * tanh_c
+
+
+def gates_backward(i, f, g, o, grad_i, grad_f, grad_g, grad_o):
+    return np.concatenate(
+        [grad_i * i * (1 - i), grad_f * f * (1 - f), grad_g * (1 - g * g), grad_o * o * (1 - o)],
+        axis=1,
+    )
+
+
 def test_lstm_parts_pass_right_answers():
     passes("lstm.preactivation", gate_preactivation)
-    passes("lstm.input_gate", input_gate)
-    passes("lstm.forget_gate", forget_gate)
-    passes("lstm.candidate", candidate)
-    passes("lstm.output_gate", output_gate)
+    passes("lstm.gates", lstm_gates)
     passes("lstm.step", lstm_step)
+    passes("lstm.cell_update_backward", cell_update_backward)
+    passes("lstm.gates_backward", gates_backward)
+
+
+def test_gates_asks_for_four_gates():
+    fails("lstm.gates", lambda x, h, cell: lstm_gates(x, h, cell)[:3], "four gates")
+
+
+def test_gates_rejects_a_tanh_where_a_sigmoid_belongs():
+    def tanh_forget(x, h, cell):
+        i, _, g, o = lstm_gates(x, h, cell)
+        return i, gate_preactivation(x, h, cell, 1).tanh(), g, o
+
+    fails("lstm.gates", tanh_forget, "forget gate", "should lie in [0, 1], but is -")
+
+
+def test_gates_rejects_the_input_gates_block_for_the_forget_gate():
+    def two_inputs(x, h, cell):
+        i, _, g, o = lstm_gates(x, h, cell)
+        return i, input_gate(x, h, cell), g, o
+
+    fails("lstm.gates", two_inputs, "sigmoid of the input gate's block (k = 0)")
+
+
+def test_gates_rejects_a_sigmoid_candidate():
+    def sigmoid_candidate(x, h, cell):
+        i, f, _, o = lstm_gates(x, h, cell)
+        return i, f, gate_preactivation(x, h, cell, 2).sigmoid(), o
+
+    fails("lstm.gates", sigmoid_candidate, "sigmoid of the right block", "tanh of block k = 2")
+
+
+def test_gates_rejects_the_candidates_block_for_the_output_gate():
+    def wrong_output(x, h, cell):
+        i, f, g, _ = lstm_gates(x, h, cell)
+        return i, f, g, gate_preactivation(x, h, cell, 2).sigmoid()
+
+    fails("lstm.gates", wrong_output, "candidate's block")
+
+
+def test_cell_update_backward_names_the_missing_direct_gradient():
+    def no_grad_c(c, i, f, g, o, grad_h, grad_c):
+        return cell_update_backward(c, i, f, g, o, grad_h, np.zeros_like(grad_c))
+
+    fails("lstm.cell_update_backward", no_grad_c, "grad_c, is missing")
+
+
+def test_cell_update_backward_names_the_missing_path_through_h():
+    def no_h(c, i, f, g, o, grad_h, grad_c):
+        return cell_update_backward(c, i, f, g, o, np.zeros_like(grad_h), grad_c)
+
+    fails("lstm.cell_update_backward", no_h, "path through h' is missing")
+
+
+def test_cell_update_backward_names_the_slope_at_the_old_state():
+    def old_state(c, i, f, g, o, grad_h, grad_c):
+        dc = grad_c + grad_h * o * (1 - np.tanh(c) ** 2)
+        return dc * f, dc * g, dc * c, dc * i, grad_h * np.tanh(f * c + i * g)
+
+    fails("lstm.cell_update_backward", old_state, "reads the new cell state")
+
+
+def test_cell_update_backward_names_the_missing_forget_factor():
+    def no_f(c, i, f, g, o, grad_h, grad_c):
+        grads = cell_update_backward(c, i, f, g, o, grad_h, grad_c)
+        return (grads[0] / f, *grads[1:])
+
+    fails("lstm.cell_update_backward", no_f, "grad_c, item 0", "factor f is missing")
+
+
+def test_cell_update_backward_names_do_from_the_old_state():
+    def old_o(c, i, f, g, o, grad_h, grad_c):
+        grads = cell_update_backward(c, i, f, g, o, grad_h, grad_c)
+        return (*grads[:4], grad_h * np.tanh(c))
+
+    fails("lstm.cell_update_backward", old_o, "grad_o, item 4", "not tanh(c)")
+
+
+def test_gates_backward_names_a_sigmoid_slope_for_the_candidate():
+    def all_sigmoid(i, f, g, o, grad_i, grad_f, grad_g, grad_o):
+        result = gates_backward(i, f, g, o, grad_i, grad_f, grad_g, grad_o)
+        H = g.shape[1]
+        result[:, 2 * H : 3 * H] = grad_g * g * (1 - g)
+        return result
+
+    fails("lstm.gates_backward", all_sigmoid, "candidate g is a tanh")
+
+
+def test_gates_backward_names_the_slope_of_the_activation_of_the_activation():
+    def twice(i, f, g, o, grad_i, grad_f, grad_g, grad_o):
+        s = [1 / (1 + np.exp(-a)) for a in (i, f, o)]
+        return np.concatenate(
+            [grad_i * s[0] * (1 - s[0]), grad_f * s[1] * (1 - s[1])]
+            + [grad_g * (1 - np.tanh(g) ** 2), grad_o * s[2] * (1 - s[2])],
+            axis=1,
+        )
+
+    fails("lstm.gates_backward", twice, "already the activations")
+
+
+def test_gates_backward_names_the_missing_upstream_gradient():
+    def slopes_only(i, f, g, o, *grads):
+        return gates_backward(i, f, g, o, *(np.ones_like(a) for a in grads))
+
+    fails("lstm.gates_backward", slopes_only, "upstream gradient")
+
+
+def test_gates_backward_asks_for_the_blocks_side_by_side():
+    fails(
+        "lstm.gates_backward",
+        lambda *args: np.stack(np.split(gates_backward(*args), 4, axis=1)),
+        "np.concatenate",
+    )
 
 
 def test_preactivation_rejects_the_wrong_block():
@@ -695,36 +827,6 @@ def test_preactivation_rejects_the_wrong_block():
         lambda x, h, cell, k: gate_preactivation(x, h, cell, (k + 1) % 4),
         "That is block 1",
         "rows k*H to (k+1)*H - 1 = 0 to 3",
-    )
-
-
-def test_forget_gate_rejects_a_tanh_where_a_sigmoid_belongs():
-    fails(
-        "lstm.forget_gate",
-        lambda x, h, cell: gate_preactivation(x, h, cell, 1).tanh(),
-        "should lie in [0, 1], but is -",
-        "tanh of the right block",
-    )
-
-
-def test_forget_gate_rejects_the_input_gates_block():
-    fails("lstm.forget_gate", input_gate, "sigmoid of the input gate's block (k = 0)")
-
-
-def test_candidate_rejects_a_sigmoid():
-    fails(
-        "lstm.candidate",
-        lambda x, h, cell: gate_preactivation(x, h, cell, 2).sigmoid(),
-        "sigmoid of the right block",
-        "tanh of block k = 2",
-    )
-
-
-def test_output_gate_rejects_the_candidates_block():
-    fails(
-        "lstm.output_gate",
-        lambda x, h, cell: gate_preactivation(x, h, cell, 2).sigmoid(),
-        "candidate's block",
     )
 
 

@@ -102,11 +102,20 @@ PARTS: dict[str, Part] = {
     "lstm.preactivation": Part(
         2, ch5.check_lstm_preactivation, "gate_preactivation", LSTM_REFERENCES
     ),
-    "lstm.input_gate": Part(1, ch5.check_lstm_input_gate, "input_gate", LSTM_REFERENCES),
-    "lstm.forget_gate": Part(1, ch5.check_lstm_forget_gate, "forget_gate", LSTM_REFERENCES),
-    "lstm.candidate": Part(1, ch5.check_lstm_candidate, "candidate", LSTM_REFERENCES),
-    "lstm.output_gate": Part(1, ch5.check_lstm_output_gate, "output_gate", LSTM_REFERENCES),
+    "lstm.gates": Part(3, ch5.check_lstm_gates, "lstm_gates", LSTM_REFERENCES),
     "lstm.step": Part(2, ch5.check_lstm_step, "lstm_step", LSTM_REFERENCES),
+    "lstm.cell_update_backward": Part(
+        3,
+        ch5.check_lstm_cell_update_backward,
+        "cell_update_backward",
+        (*LSTM_REFERENCES, "tensor.py:Tensor.backward"),
+    ),
+    "lstm.gates_backward": Part(
+        2,
+        ch5.check_lstm_gates_backward,
+        "gates_backward",
+        (*LSTM_REFERENCES, "tensor.py:Tensor.backward"),
+    ),
     # 6. constant error flow
     "carousel.run_lstm": Part(
         1, ch6.check_carousel_run_lstm, "run_lstm", ("recurrent.py:_SequenceLayer.forward",)
@@ -170,11 +179,10 @@ NOTEBOOKS: dict[str, tuple[str, ...]] = {
     ),
     "05_lstm_cell.ipynb": (
         "lstm.preactivation",
-        "lstm.input_gate",
-        "lstm.forget_gate",
-        "lstm.candidate",
-        "lstm.output_gate",
+        "lstm.gates",
         "lstm.step",
+        "lstm.cell_update_backward",
+        "lstm.gates_backward",
     ),
     "06_constant_error_flow.ipynb": (
         "carousel.run_lstm",
