@@ -258,6 +258,7 @@ def check_scalar_backward(backward: Callable[[Value], None]) -> None:
     except RecursionError:
         raise WrongAnswer(
             "backward hit Python's recursion limit on a chain of 1500 operations: walk the "
-            "graph with a loop over topological_order(root) instead of calling itself."
+            "graph with a loop over topological_order(root) instead of calling itself (and "
+            "if your own topological_order calls itself, give it a stack of its own too)."
         ) from None
     expect_close(x.grad, 0.999**1500, what="x.grad for a chain of 1500 products x * 0.999")
