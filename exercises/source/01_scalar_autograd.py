@@ -34,7 +34,7 @@ from minigrad.course.grading.check import check
 # ## Part 1: the local derivatives of a product
 #
 # Every operation on `Value`s computes its result and, right beside it, the derivative of the
-# result with respect to each input: its *local derivatives*. The backward pass (part 4) then
+# result with respect to each input: its *local derivatives*. The backward pass (part 5) then
 # multiplies them along the graph. For a product $c = a\,b$:
 #
 # $$\frac{\partial c}{\partial a} = b, \qquad \frac{\partial c}{\partial b} = a .$$
