@@ -1273,6 +1273,53 @@ def test_every_part_passes_a_right_answer_on_fresh_inputs_too(part):
         assert result.message == "passed", (offset, result.message)
 
 
+WIRE_IMPORTS = (
+    "import numpy as np\n"
+    "from minigrad.course.grading.check import check\n"
+    "from minigrad.tensor import softmax"
+)
+WIRE_ANSWERS = {
+    "01_scalar_autograd.ipynb": [
+        "def topological_order(root):\n"
+        "    order, visited = [], set()\n\n"
+        "    def visit(node):\n"
+        "        if node not in visited:\n"
+        "            visited.add(node)\n"
+        "            for parent in node._parents:\n"
+        "                visit(parent)\n"
+        "            order.append(node)\n\n"
+        "    visit(root)\n"
+        "    return order",
+    ],
+    "08_lstm_on_text.ipynb": [
+        "def sample_char(logits, temperature, rng):\n"
+        "    p = softmax(logits / temperature)\n"
+        "    return int(np.random.default_rng().choice(len(p), p=p))",
+        "def detach_state(state):\n    return state",
+        "def unigram_entropy(codes, vocab_size):\n"
+        "    p = np.bincount(codes)[np.bincount(codes) > 0] / len(codes)\n"
+        "    return float(-(p * np.log(p)).sum())",
+    ],
+}
+
+
+def test_the_judge_names_mistakes_in_answers_that_live_in_a_kernel(tmp_path):
+    """The checks that need more than numbers to cross (a Value graph 5000 deep, a seeded
+    generator whose state comes back, a Tensor whose graph stays here) work on answers in a
+    learner's kernel, as the grader calls them."""
+    for name, answers in WIRE_ANSWERS.items():
+        cells = [nbformat.v4.new_code_cell(code) for code in [WIRE_IMPORTS, *answers]]
+        nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / name)
+    manifest = {name: NOTEBOOKS[name] for name in WIRE_ANSWERS}
+    submission = grader.grade_submission(tmp_path, manifest, timeout=240)
+    parts = {part.name: part for notebook in submission.notebooks for part in notebook.parts}
+    assert "recursion limit" in parts["scalar.topological_order"].message
+    assert "same seed gave different draws" in parts["text.sample_char"].message
+    assert "reached the weights" in parts["text.detach_state"].message
+    assert parts["text.unigram_entropy"].message == "passed"
+    assert parts["text.stream_windows"].message.startswith("Not answered")
+
+
 def grade_folder(folder: Path, report: Path) -> types.SimpleNamespace:
     """Run the real grader (`python -m minigrad grade FOLDER`, in-process) and record, for
     each notebook, the cells that raised or timed out."""
