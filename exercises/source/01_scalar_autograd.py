@@ -124,8 +124,8 @@ check("scalar.exp", exp_local_grad)
 #   $\tanh b$): it goes into the list once, so remember which nodes you have visited (a
 #   `set` of them; `Value`s can be put in a set);
 # - graphs get deep: an RNN unrolled over a thousand steps is a chain thousands of
-#   operations long, deeper than Python lets a function call itself (about 1000 calls). So
-#   walk the graph with a loop and a stack of your own.
+#   operations long, deeper than Python lets a function call itself (1000 nested calls by
+#   default). So walk the graph with a loop and a stack of your own.
 #
 # One way: depth first, with a stack of pairs `(node, parents_done)`. Pop a pair. If
 # `parents_done` is true, every parent of the node is in the list already: append the node.
