@@ -19,13 +19,14 @@ import pytest
 from course import EXERCISE_CHAPTERS
 
 import minigrad
-from minigrad import Tensor
+from minigrad import Tensor, text
 from minigrad.autograd import topological_order
 from minigrad.course.grading import grader
 from minigrad.course.grading.check import run_check
 from minigrad.course.grading.expect import fresh_inputs
 from minigrad.course.grading.manifest import NOTEBOOKS, PARTS
 from minigrad.nn import functional as F
+from minigrad.tensor import softmax
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,6 +103,71 @@ def test_scalar_exp_passes_and_rejects_the_power_rule():
     fails("scalar.exp", lambda x: x * math.exp(x - 1), "power rule")
 
 
+def test_scalar_topological_order_passes():
+    passes("scalar.topological_order", topological_order)
+
+
+def test_topological_order_names_a_node_listed_twice():
+    def no_visited_set(root):
+        order, stack = [], [(root, False)]
+        while stack:
+            node, parents_done = stack.pop()
+            if parents_done:
+                order.append(node)
+                continue
+            stack.append((node, True))
+            stack.extend((parent, False) for parent in node._parents)
+        return order
+
+    fails("scalar.topological_order", no_visited_set, "twice", "set of the nodes")
+
+
+def test_topological_order_names_the_reversed_order():
+    fails(
+        "scalar.topological_order",
+        lambda root: topological_order(root)[::-1],
+        "should end with the root",
+        "parents first and the root last",
+    )
+
+
+def test_topological_order_rejects_a_node_before_its_parent():
+    def appended_when_reached(root):
+        order, visited, stack = [], set(), [root]
+        while stack:
+            node = stack.pop()
+            if node in visited:
+                continue
+            visited.add(node)
+            order.append(node)
+            stack.extend(node._parents)
+        return order[::-1]
+
+    fails("scalar.topological_order", appended_when_reached, "before its", "parent")
+
+
+def test_topological_order_names_the_recursion_limit():
+    def recursive(root):
+        order, visited = [], set()
+
+        def visit(node):
+            if node in visited:
+                return
+            visited.add(node)
+            for parent in node._parents:
+                visit(parent)
+            order.append(node)
+
+        visit(root)
+        return order
+
+    fails("scalar.topological_order", recursive, "recursion limit", "stack of your own")
+
+
+def test_topological_order_names_a_missing_node():
+    fails("scalar.topological_order", lambda root: topological_order(root)[1:], "is missing")
+
+
 def test_scalar_backward_passes():
     passes("scalar.backward", scalar_backward)
 
@@ -174,7 +240,116 @@ def softmax_backward(s, grad):
     return s * (grad - (grad * s).sum(axis=-1, keepdims=True))
 
 
+def sum_backward(grad, shape, axis, keepdims):
+    if axis is not None and not keepdims:
+        grad = np.expand_dims(grad, axis)
+    return np.broadcast_to(grad, shape).copy()
+
+
+def cross_entropy_backward(logits, targets):
+    s = softmax(logits)
+    s[np.arange(len(targets)), targets] -= 1.0
+    return s / len(targets)
+
+
+def adam_update(param, grad, m, v, t, lr, betas, eps):
+    beta1, beta2 = betas
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad * grad
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return param - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def test_sum_backward_names_the_missing_expand_dims():
+    fails(
+        "tensors.sum_backward",
+        lambda grad, shape, axis, keepdims: np.broadcast_to(grad, shape).copy(),
+        "np.expand_dims(grad, axis)",
+    )
+
+
+def test_sum_backward_rejects_the_mean():
+    def mean_backward(grad, shape, axis, keepdims):
+        n = np.prod(shape) if axis is None else shape[axis]
+        return sum_backward(grad, shape, axis, keepdims) / n
+
+    fails("tensors.sum_backward", mean_backward, "backward of mean")
+
+
+def test_sum_backward_asks_for_the_shape_of_x():
+    fails("tensors.sum_backward", lambda grad, shape, axis, keepdims: grad, "shape")
+
+
+def test_cross_entropy_backward_names_the_missing_mean():
+    fails(
+        "tensors.cross_entropy_backward",
+        lambda z, y: cross_entropy_backward(z, y) * len(y),
+        "divide (softmax - onehot) by B",
+    )
+
+
+def test_cross_entropy_backward_names_the_flipped_sign():
+    fails(
+        "tensors.cross_entropy_backward",
+        lambda z, y: -cross_entropy_backward(z, y),
+        "sign is flipped",
+    )
+
+
+def test_cross_entropy_backward_names_the_missing_onehot():
+    fails("tensors.cross_entropy_backward", lambda z, y: softmax(z) / len(y), "-1 at each row")
+
+
+def test_cross_entropy_backward_names_the_overflow():
+    def unstable(logits, targets):
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = np.exp(logits)
+            s = e / e.sum(axis=1, keepdims=True)
+        s[np.arange(len(targets)), targets] -= 1.0
+        return s / len(targets)
+
+    fails("tensors.cross_entropy_backward", unstable, "overflow")
+
+
+def test_adam_update_names_the_missing_bias_correction():
+    def uncorrected(param, grad, m, v, t, lr, betas, eps):
+        _, m, v = adam_update(param, grad, m, v, t, lr, betas, eps)
+        return param - lr * m / (np.sqrt(v) + eps), m, v
+
+    fails("tensors.adam_update", uncorrected, "bias correction is missing")
+
+
+def test_adam_update_names_the_unsquared_gradient():
+    def unsquared(param, grad, m, v, t, lr, betas, eps):
+        beta2 = betas[1]
+        new_param, m, _ = adam_update(param, grad, m, v, t, lr, betas, eps)
+        return new_param, m, beta2 * v + (1 - beta2) * grad
+
+    fails("tensors.adam_update", unsquared, "squared gradient")
+
+
+def test_adam_update_names_eps_in_the_root():
+    def eps_inside(param, grad, m, v, t, lr, betas, eps):
+        beta1, beta2 = betas
+        _, m, v = adam_update(param, grad, m, v, t, lr, betas, eps)
+        m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+        return param - lr * m_hat / np.sqrt(v_hat + eps), m, v
+
+    fails("tensors.adam_update", eps_inside, "outside the square root")
+
+
+def test_adam_update_names_a_step_count_from_zero():
+    def from_zero(param, grad, m, v, t, lr, betas, eps):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return adam_update(param, grad, m, v, t - 1, lr, betas, eps)
+
+    fails("tensors.adam_update", from_zero, "t counts from 1")
+
+
 def test_tensors_parts_pass_right_answers():
+    passes("tensors.sum_backward", sum_backward)
+    passes("tensors.cross_entropy_backward", cross_entropy_backward)
+    passes("tensors.adam_update", adam_update)
     passes("tensors.unbroadcast", unbroadcast)
     passes("tensors.mul_backward", mul_backward)
     passes("tensors.matmul_backward", matmul_backward)
@@ -500,18 +675,150 @@ def output_gate(x, h, cell):
     return gate_preactivation(x, h, cell, 3).sigmoid()
 
 
+def lstm_gates(x, h, cell):
+    return (
+        input_gate(x, h, cell),
+        forget_gate(x, h, cell),
+        candidate(x, h, cell),
+        output_gate(x, h, cell),
+    )
+
+
 def lstm_step(x, h, c, cell):
     c_new = forget_gate(x, h, cell) * c + input_gate(x, h, cell) * candidate(x, h, cell)
     return output_gate(x, h, cell) * c_new.tanh(), c_new
 
 
+def cell_update_backward(c, i, f, g, o, grad_h, grad_c):
+    tanh_c = np.tanh(f * c + i * g)
+    dc = grad_c + grad_h * o * (1 - tanh_c**2)
+    return dc * f, dc * g, dc * c, dc * i, grad_h * tanh_c
+
+
+def gates_backward(i, f, g, o, grad_i, grad_f, grad_g, grad_o):
+    return np.concatenate(
+        [grad_i * i * (1 - i), grad_f * f * (1 - f), grad_g * (1 - g * g), grad_o * o * (1 - o)],
+        axis=1,
+    )
+
+
 def test_lstm_parts_pass_right_answers():
     passes("lstm.preactivation", gate_preactivation)
-    passes("lstm.input_gate", input_gate)
-    passes("lstm.forget_gate", forget_gate)
-    passes("lstm.candidate", candidate)
-    passes("lstm.output_gate", output_gate)
+    passes("lstm.gates", lstm_gates)
     passes("lstm.step", lstm_step)
+    passes("lstm.cell_update_backward", cell_update_backward)
+    passes("lstm.gates_backward", gates_backward)
+
+
+def test_gates_asks_for_four_gates():
+    fails("lstm.gates", lambda x, h, cell: lstm_gates(x, h, cell)[:3], "four gates")
+
+
+def test_gates_rejects_a_tanh_where_a_sigmoid_belongs():
+    def tanh_forget(x, h, cell):
+        i, _, g, o = lstm_gates(x, h, cell)
+        return i, gate_preactivation(x, h, cell, 1).tanh(), g, o
+
+    fails("lstm.gates", tanh_forget, "forget gate", "should lie in [0, 1], but is -")
+
+
+def test_gates_rejects_the_input_gates_block_for_the_forget_gate():
+    def two_inputs(x, h, cell):
+        i, _, g, o = lstm_gates(x, h, cell)
+        return i, input_gate(x, h, cell), g, o
+
+    fails("lstm.gates", two_inputs, "sigmoid of the input gate's block (k = 0)")
+
+
+def test_gates_rejects_a_sigmoid_candidate():
+    def sigmoid_candidate(x, h, cell):
+        i, f, _, o = lstm_gates(x, h, cell)
+        return i, f, gate_preactivation(x, h, cell, 2).sigmoid(), o
+
+    fails("lstm.gates", sigmoid_candidate, "sigmoid of the right block", "tanh of block k = 2")
+
+
+def test_gates_rejects_the_candidates_block_for_the_output_gate():
+    def wrong_output(x, h, cell):
+        i, f, g, _ = lstm_gates(x, h, cell)
+        return i, f, g, gate_preactivation(x, h, cell, 2).sigmoid()
+
+    fails("lstm.gates", wrong_output, "candidate's block")
+
+
+def test_cell_update_backward_names_the_missing_direct_gradient():
+    def no_grad_c(c, i, f, g, o, grad_h, grad_c):
+        return cell_update_backward(c, i, f, g, o, grad_h, np.zeros_like(grad_c))
+
+    fails("lstm.cell_update_backward", no_grad_c, "grad_c, is missing")
+
+
+def test_cell_update_backward_names_the_missing_path_through_h():
+    def no_h(c, i, f, g, o, grad_h, grad_c):
+        return cell_update_backward(c, i, f, g, o, np.zeros_like(grad_h), grad_c)
+
+    fails("lstm.cell_update_backward", no_h, "path through h' is missing")
+
+
+def test_cell_update_backward_names_the_slope_at_the_old_state():
+    def old_state(c, i, f, g, o, grad_h, grad_c):
+        dc = grad_c + grad_h * o * (1 - np.tanh(c) ** 2)
+        return dc * f, dc * g, dc * c, dc * i, grad_h * np.tanh(f * c + i * g)
+
+    fails("lstm.cell_update_backward", old_state, "reads the new cell state")
+
+
+def test_cell_update_backward_names_the_missing_forget_factor():
+    def no_f(c, i, f, g, o, grad_h, grad_c):
+        grads = cell_update_backward(c, i, f, g, o, grad_h, grad_c)
+        return (grads[0] / f, *grads[1:])
+
+    fails("lstm.cell_update_backward", no_f, "grad_c, item 0", "factor f is missing")
+
+
+def test_cell_update_backward_names_do_from_the_old_state():
+    def old_o(c, i, f, g, o, grad_h, grad_c):
+        grads = cell_update_backward(c, i, f, g, o, grad_h, grad_c)
+        return (*grads[:4], grad_h * np.tanh(c))
+
+    fails("lstm.cell_update_backward", old_o, "grad_o, item 4", "not tanh(c)")
+
+
+def test_gates_backward_names_a_sigmoid_slope_for_the_candidate():
+    def all_sigmoid(i, f, g, o, grad_i, grad_f, grad_g, grad_o):
+        result = gates_backward(i, f, g, o, grad_i, grad_f, grad_g, grad_o)
+        H = g.shape[1]
+        result[:, 2 * H : 3 * H] = grad_g * g * (1 - g)
+        return result
+
+    fails("lstm.gates_backward", all_sigmoid, "candidate g is a tanh")
+
+
+def test_gates_backward_names_the_slope_of_the_activation_of_the_activation():
+    def twice(i, f, g, o, grad_i, grad_f, grad_g, grad_o):
+        s = [1 / (1 + np.exp(-a)) for a in (i, f, o)]
+        return np.concatenate(
+            [grad_i * s[0] * (1 - s[0]), grad_f * s[1] * (1 - s[1])]
+            + [grad_g * (1 - np.tanh(g) ** 2), grad_o * s[2] * (1 - s[2])],
+            axis=1,
+        )
+
+    fails("lstm.gates_backward", twice, "already the activations")
+
+
+def test_gates_backward_names_the_missing_upstream_gradient():
+    def slopes_only(i, f, g, o, *grads):
+        return gates_backward(i, f, g, o, *(np.ones_like(a) for a in grads))
+
+    fails("lstm.gates_backward", slopes_only, "upstream gradient")
+
+
+def test_gates_backward_asks_for_the_blocks_side_by_side():
+    fails(
+        "lstm.gates_backward",
+        lambda *args: np.stack(np.split(gates_backward(*args), 4, axis=1)),
+        "np.concatenate",
+    )
 
 
 def test_preactivation_rejects_the_wrong_block():
@@ -520,36 +827,6 @@ def test_preactivation_rejects_the_wrong_block():
         lambda x, h, cell, k: gate_preactivation(x, h, cell, (k + 1) % 4),
         "That is block 1",
         "rows k*H to (k+1)*H - 1 = 0 to 3",
-    )
-
-
-def test_forget_gate_rejects_a_tanh_where_a_sigmoid_belongs():
-    fails(
-        "lstm.forget_gate",
-        lambda x, h, cell: gate_preactivation(x, h, cell, 1).tanh(),
-        "should lie in [0, 1], but is -",
-        "tanh of the right block",
-    )
-
-
-def test_forget_gate_rejects_the_input_gates_block():
-    fails("lstm.forget_gate", input_gate, "sigmoid of the input gate's block (k = 0)")
-
-
-def test_candidate_rejects_a_sigmoid():
-    fails(
-        "lstm.candidate",
-        lambda x, h, cell: gate_preactivation(x, h, cell, 2).sigmoid(),
-        "sigmoid of the right block",
-        "tanh of block k = 2",
-    )
-
-
-def test_output_gate_rejects_the_candidates_block():
-    fails(
-        "lstm.output_gate",
-        lambda x, h, cell: gate_preactivation(x, h, cell, 2).sigmoid(),
-        "candidate's block",
     )
 
 
@@ -792,14 +1069,116 @@ def test_train_step_rejects_a_missing_clip():
 
 
 # ----------------------------------------------------------------------------------------------
+# 8. an LSTM on text
+# ----------------------------------------------------------------------------------------------
+
+
+def unigram_entropy(codes, vocab_size):
+    return text.unigram_entropy(codes, vocab_size)
+
+
+def sample_char(logits, temperature, rng):
+    p = softmax(logits / temperature)
+    return int(rng.choice(len(p), p=p))
+
+
+def sample_char_by_gumbel(logits, temperature, rng):
+    """A right sampler that draws differently from minigrad (the Gumbel-max trick)."""
+    return int(np.argmax(logits / temperature + rng.gumbel(size=len(logits))))
+
+
+def stream_windows(codes, batch_size, seq_len):
+    windows = text.stream_windows(codes, batch_size, seq_len, vocab_size=int(codes.max()) + 1)
+    count = (len(codes) // batch_size - 1) // seq_len
+    return [(x.argmax(axis=2), y) for x, y, _ in (next(windows) for _ in range(count))]
+
+
+def detach_state(state):
+    return text.detach_state(state)
+
+
+def test_text_parts_pass_right_answers():
+    passes("text.unigram_entropy", unigram_entropy)
+    passes("text.sample_char", sample_char)
+    passes("text.sample_char", sample_char_by_gumbel)
+    passes("text.stream_windows", stream_windows)
+    passes("text.detach_state", detach_state)
+
+
+def test_unigram_entropy_rejects_bits():
+    fails(
+        "text.unigram_entropy",
+        lambda codes, v: unigram_entropy(codes, v) / np.log(2),
+        "entropy in bits",
+    )
+
+
+def test_unigram_entropy_names_the_empty_codes():
+    def with_empty_codes(codes, vocab_size):
+        p = np.bincount(codes, minlength=vocab_size) / len(codes)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(-(p * np.log(p)).sum())
+
+    fails("text.unigram_entropy", with_empty_codes, "0 ln 0")
+
+
+def test_sample_char_rejects_a_temperature_that_multiplies():
+    def times_temperature(logits, temperature, rng):
+        return text.sample_index(logits * temperature * temperature, temperature, rng)
+
+    fails("text.sample_char", times_temperature, "multiplied by the temperature")
+
+
+def test_sample_char_rejects_the_global_generator():
+    def global_rng(logits, temperature, rng):
+        p = softmax(logits / temperature)
+        return int(np.random.default_rng().choice(len(p), p=p))
+
+    fails("text.sample_char", global_rng, "same seed gave different")
+
+
+def test_sample_char_asks_for_an_int():
+    fails("text.sample_char", lambda logits, t, rng: 0.5, "should return an int")
+
+
+def test_sample_char_names_the_overflow():
+    def unshifted(logits, temperature, rng):
+        e = np.exp(logits / temperature)
+        return int(rng.choice(len(e), p=e / e.sum()))
+
+    fails("text.sample_char", unshifted, "exp(1000) overflows")
+
+
+def test_stream_windows_rejects_unshifted_targets():
+    def unshifted(codes, batch_size, seq_len):
+        return [(x, x) for x, _ in stream_windows(codes, batch_size, seq_len)]
+
+    fails("text.stream_windows", unshifted, "y must be the next characters")
+
+
+def test_stream_windows_counts_the_windows():
+    fails("text.stream_windows", lambda codes, b, t: stream_windows(codes, b, t)[:-1], "gave")
+
+
+def test_detach_state_rejects_the_state_itself():
+    fails("text.detach_state", lambda state: state, "reached the weights")
+
+
+def test_detach_state_asks_for_a_pair():
+    fails("text.detach_state", lambda state: Tensor(0.0), "should return a pair")
+
+
+# ----------------------------------------------------------------------------------------------
 # Every part
 # ----------------------------------------------------------------------------------------------
 
 COURSE_PARTS = sorted(name for name in PARTS if not name.startswith("demo."))
 
 
-def test_there_are_at_least_twenty_course_parts():
-    assert len(COURSE_PARTS) >= 20
+def test_the_course_has_at_least_35_parts_each_graded_in_one_notebook():
+    graded = [name for names in NOTEBOOKS.values() for name in names]
+    assert len(graded) >= 35
+    assert sorted(graded) == COURSE_PARTS
 
 
 @pytest.mark.parametrize("part", COURSE_PARTS)
@@ -896,6 +1275,53 @@ def test_every_part_passes_a_right_answer_on_fresh_inputs_too(part):
         assert result.message == "passed", (offset, result.message)
 
 
+WIRE_IMPORTS = (
+    "import numpy as np\n"
+    "from minigrad.course.grading.check import check\n"
+    "from minigrad.tensor import softmax"
+)
+WIRE_ANSWERS = {
+    "01_scalar_autograd.ipynb": [
+        "def topological_order(root):\n"
+        "    order, visited = [], set()\n\n"
+        "    def visit(node):\n"
+        "        if node not in visited:\n"
+        "            visited.add(node)\n"
+        "            for parent in node._parents:\n"
+        "                visit(parent)\n"
+        "            order.append(node)\n\n"
+        "    visit(root)\n"
+        "    return order",
+    ],
+    "08_lstm_on_text.ipynb": [
+        "def sample_char(logits, temperature, rng):\n"
+        "    p = softmax(logits / temperature)\n"
+        "    return int(np.random.default_rng().choice(len(p), p=p))",
+        "def detach_state(state):\n    return state",
+        "def unigram_entropy(codes, vocab_size):\n"
+        "    p = np.bincount(codes)[np.bincount(codes) > 0] / len(codes)\n"
+        "    return float(-(p * np.log(p)).sum())",
+    ],
+}
+
+
+def test_the_judge_names_mistakes_in_answers_that_live_in_a_kernel(tmp_path):
+    """The checks that need more than numbers to cross (a Value graph 5000 deep, a seeded
+    generator whose state comes back, a Tensor whose graph stays here) work on answers in a
+    learner's kernel, as the grader calls them."""
+    for name, answers in WIRE_ANSWERS.items():
+        cells = [nbformat.v4.new_code_cell(code) for code in [WIRE_IMPORTS, *answers]]
+        nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / name)
+    manifest = {name: NOTEBOOKS[name] for name in WIRE_ANSWERS}
+    submission = grader.grade_submission(tmp_path, manifest, timeout=240)
+    parts = {part.name: part for notebook in submission.notebooks for part in notebook.parts}
+    assert "recursion limit" in parts["scalar.topological_order"].message
+    assert "same seed gave different draws" in parts["text.sample_char"].message
+    assert "reached the weights" in parts["text.detach_state"].message
+    assert parts["text.unigram_entropy"].message == "passed"
+    assert parts["text.stream_windows"].message.startswith("Not answered")
+
+
 def grade_folder(folder: Path, report: Path) -> types.SimpleNamespace:
     """Run the real grader (`python -m minigrad grade FOLDER`, in-process) and record, for
     each notebook, the cells that raised or timed out."""
@@ -926,11 +1352,14 @@ def graded_exercises(tmp_path_factory):
     return grade_folder(ROOT / "exercises", tmp_path_factory.mktemp("grades") / "exercises.json")
 
 
+COURSE_POINTS = sum(PARTS[name].points for names in NOTEBOOKS.values() for name in names)
+
+
 def test_the_grader_gives_the_solutions_full_marks(graded_solutions):
     assert graded_solutions.status == 0
     assert sorted(graded_solutions.notebooks) == CHAPTERS
     total = sum(notebook["total"] for notebook in graded_solutions.notebooks.values())
-    assert total == 45
+    assert total == COURSE_POINTS
     for chapter, notebook in graded_solutions.notebooks.items():
         assert notebook["total"] == notebook["max"] > 0, chapter
         assert all(part["message"] == "passed" for part in notebook["parts"]), chapter
@@ -949,7 +1378,7 @@ def test_the_grader_gives_the_blank_exercises_zero(graded_exercises):
     assert graded_exercises.status == 0
     assert sorted(graded_exercises.notebooks) == CHAPTERS
     total = sum(notebook["max"] for notebook in graded_exercises.notebooks.values())
-    assert total == 45
+    assert total == COURSE_POINTS
     for chapter, notebook in graded_exercises.notebooks.items():
         assert notebook["total"] == 0 and notebook["max"] > 0, chapter
         for part in notebook["parts"]:

@@ -246,10 +246,10 @@ def test_every_part_is_worth_whole_positive_points_and_has_a_check():
         assert part.function.isidentifier(), name
 
 
-def test_the_course_is_worth_45_points_in_28_parts_each_graded_once():
+def test_the_course_is_worth_64_points_in_35_parts_each_graded_once():
     parts = [name for names in NOTEBOOKS.values() for name in names]
-    assert len(parts) == len(set(parts)) == 28
-    assert sum(PARTS[name].points for name in parts) == 45
+    assert len(parts) == len(set(parts)) == 35
+    assert sum(PARTS[name].points for name in parts) == 64
     assert not any(name.startswith("demo.") for name in parts)
 
 
@@ -369,9 +369,9 @@ def test_a_reference_to_an_object_not_sent_is_refused():
 
 def test_an_answer_calling_the_reference_is_flagged():
     used = ["nn/recurrent.py:LSTMCell.step", "tensor.py:Tensor.__add__"]
-    flags = reference_flags(PARTS["lstm.forget_gate"], used)
+    flags = reference_flags(PARTS["lstm.gates"], used)
     assert len(flags) == 1 and "LSTMCell.step" in flags[0]
-    assert reference_flags(PARTS["lstm.forget_gate"], ["tensor.py:Tensor.sigmoid"]) == ()
+    assert reference_flags(PARTS["lstm.gates"], ["tensor.py:Tensor.sigmoid"]) == ()
     flags = reference_flags(PARTS["demo.square"], ["course/grading/parts/demo.py:check"])
     assert "checker" in flags[0]
 
@@ -392,8 +392,8 @@ def a_submission(path: str, scores: list[int]) -> report.Submission:
 
 
 def test_gradescope_results_have_score_max_score_and_a_test_per_part():
-    results = report.report_gradescope(a_submission("alice", [1, 0, 1, 3]))
-    assert (results["score"], results["max_score"]) == (5, 6)
+    results = report.report_gradescope(a_submission("alice", [1, 0, 1, 2, 3]))
+    assert (results["score"], results["max_score"]) == (7, 8)
     assert [t["name"] for t in results["tests"]] == list(NOTEBOOKS["01_scalar_autograd.ipynb"])
     assert results["tests"][1] == {
         "name": "scalar.tanh",
@@ -407,17 +407,17 @@ def test_gradescope_results_have_score_max_score_and_a_test_per_part():
 def test_the_gradebook_has_a_row_per_learner_and_a_column_per_part():
     manifest = {"01_scalar_autograd.ipynb": NOTEBOOKS["01_scalar_autograd.ipynb"]}
     text = report.gradebook(
-        [a_submission("alice", [1, 1, 1, 3]), a_submission("bob", [0, 1, 0, 0])], manifest
+        [a_submission("alice", [1, 1, 1, 2, 3]), a_submission("bob", [0, 1, 0, 0, 0])], manifest
     )
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["submission", *manifest["01_scalar_autograd.ipynb"], "total", "max", "flags"]
-    assert rows[1] == ["alice", "1", "1", "1", "3", "6", "6", "1"]
-    assert rows[2] == ["bob", "0", "1", "0", "0", "1", "6", "1"]
+    assert rows[1] == ["alice", "1", "1", "1", "2", "3", "8", "8", "1"]
+    assert rows[2] == ["bob", "0", "1", "0", "0", "0", "1", "8", "1"]
 
 
 def test_the_json_keeps_total_max_and_each_part_with_name_points_and_max():
-    scores = report.report_json(a_submission("alice", [1, 0, 1, 3]))
-    assert (scores["total"], scores["max"]) == (5, 6)
+    scores = report.report_json(a_submission("alice", [1, 0, 1, 2, 3]))
+    assert (scores["total"], scores["max"]) == (7, 8)
     part = scores["notebooks"][0]["parts"][1]
     assert (part["name"], part["points"], part["max"]) == ("scalar.tanh", 0, 1)
 
@@ -546,10 +546,10 @@ def test_a_malformed_notebook_costs_only_its_own_parts_without_a_traceback(tmp_p
     manifest = {name: NOTEBOOKS[name] for name in ("01_scalar_autograd.ipynb", "02_tensors.ipynb")}
     submission = grader.grade_submission(tmp_path, manifest, timeout=5)
     broken, missing = submission.notebooks
-    assert broken.points == 0 and broken.max_points == 6
+    assert broken.points == 0 and broken.max_points == 8
     assert all(p.message.startswith("Not graded: ") for p in broken.parts)
     assert "Traceback" not in broken.parts[0].message
-    assert missing.note == "missing" and missing.max_points == 7
+    assert missing.note == "missing" and missing.max_points == 14
     assert all("there is no 02_tensors.ipynb" in p.message for p in missing.parts)
 
 
@@ -566,8 +566,8 @@ def test_a_submission_that_breaks_the_grader_costs_only_its_own_row(tmp_path, mo
     monkeypatch.setattr(grader, "grade_submission", breaks_on_bob)
     manifest = {"02_tensors.ipynb": NOTEBOOKS["02_tensors.ipynb"]}  # missing: no kernel starts
     alice, bob = grader.grade_class([tmp_path / "alice", tmp_path / "bob"], manifest, jobs=2)
-    assert alice.notebooks[0].note == "missing" and alice.max_points == 7
-    assert bob.points == 0 and bob.max_points == 7
+    assert alice.notebooks[0].note == "missing" and alice.max_points == 14
+    assert bob.points == 0 and bob.max_points == 14
     assert "the disk went away" in bob.notebooks[0].parts[0].message
 
 

@@ -21,8 +21,9 @@ import nbformat
 import pytest
 
 from minigrad import __main__ as cli
-from minigrad import grading
 from minigrad.course import workspace
+from minigrad.course.grading import grader
+from minigrad.course.grading.check import check
 from minigrad.course.workspace import WORK, WorkspaceError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,7 +59,7 @@ check("demo.outer", outer)
 HEADER = """# %% [markdown]
 # # A demo exercise
 # %%
-from minigrad.grading import check
+from minigrad.course.grading.check import check
 """
 
 
@@ -196,9 +197,9 @@ def test_check_in_a_lab_kernel_adds_the_notice_once(course, monkeypatch, capsys)
     # JupyterLab's server names the kernel's notebook in JPY_SESSION_NAME
     monkeypatch.setenv("JPY_SESSION_NAME", str(course / WORK / "d1_demo.ipynb"))
     monkeypatch.setattr(workspace, "_noticed", set())
-    grading.check("demo.square", lambda x: x * x)
+    check("demo.square", lambda x: x * x)
     first = capsys.readouterr().out
-    grading.check("demo.square", lambda x: x * x)
+    check("demo.square", lambda x: x * x)
     second = capsys.readouterr().out
     assert "passed" in first and "new parts demo.outer" in first
     assert second == "demo.square: passed, 1/1 points.\n"
@@ -434,7 +435,7 @@ def test_grade_without_a_path_grades_my_work_and_says_what_changed(course):
     write_source(course, "d1_demo", SQUARE, OUTER)
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = grading.main(["--timeout", "120"])
+        status = grader.main(["--timeout", "120"])
     assert status == 0, err.getvalue()
     report = out.getvalue()
     assert "my-work/d1_demo.ipynb  (1/1 points)" in report
@@ -445,7 +446,7 @@ def test_grade_without_a_path_and_without_my_work_says_so(course):
     shutil.rmtree(course / WORK)
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
-        assert grading.main([]) == 1
+        assert grader.main([]) == 1
     assert "my-work/, where your copies of the exercises live, does not exist" in err.getvalue()
 
 

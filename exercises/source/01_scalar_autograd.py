@@ -3,7 +3,8 @@
 #
 # These exercises go with `notebooks/01_scalar_autograd.ipynb`. You will write the pieces of
 # `minigrad.Value` that make reverse-mode autodiff work: the local derivatives of three
-# operations, then the backward pass that chains them together.
+# operations, the order in which backward visits the graph, then the backward pass that
+# chains them together.
 #
 # **How to work.** Each part is a function whose body is `# YOUR CODE HERE` followed by
 # `raise NotImplementedError`. Replace those two lines with your code and run the cell: the
@@ -27,14 +28,13 @@
 import math
 
 from minigrad import Value
-from minigrad.autograd import topological_order
 from minigrad.course.grading.check import check
 
 # %% [markdown]
 # ## Part 1: the local derivatives of a product
 #
 # Every operation on `Value`s computes its result and, right beside it, the derivative of the
-# result with respect to each input: its *local derivatives*. The backward pass (part 4) then
+# result with respect to each input: its *local derivatives*. The backward pass (part 5) then
 # multiplies them along the graph. For a product $c = a\,b$:
 #
 # $$\frac{\partial c}{\partial a} = b, \qquad \frac{\partial c}{\partial b} = a .$$
@@ -103,7 +103,7 @@ def exp_local_grad(x: float) -> float:
 check("scalar.exp", exp_local_grad)
 
 # %% [markdown]
-# ## Part 4: the backward pass
+# ## Part 4: the order of the graph
 #
 # A `Value` made by an operation remembers where it came from, in two fields that the engine
 # uses internally (hence the underscore; reading them is the point of this exercise):
@@ -111,33 +111,88 @@ check("scalar.exp", exp_local_grad)
 # - `node._parents`, the `Value`s it was computed from;
 # - `node._local_grads`, one local derivative per parent, the numbers of parts 1 to 3.
 #
-# `topological_order(root)` lists every node that `root` depends on, each one after all of
-# its parents, with `root` last. The chain rule then fills in
+# Backward (part 5) may pass a node's gradient on only once the node has received the
+# gradient of every use. So it needs the nodes in a *topological order*: a list of every node
+# that the root depends on, each one after all of its parents, with the root last. For
+# $L = a b + \tanh b$ one such order is
+#
+# $$a,\; b,\; a b,\; \tanh b,\; L,$$
+#
+# and backward walks it from the end. Two things make it harder than it looks:
+#
+# - a node can be reached along several paths ($b$ above, through $a b$ and through
+#   $\tanh b$): it goes into the list once, so remember which nodes you have visited (a
+#   `set` of them; `Value`s can be put in a set);
+# - graphs get deep: an RNN unrolled over a thousand steps is a chain thousands of
+#   operations long, deeper than Python lets a function call itself (1000 nested calls by
+#   default). So walk the graph with a loop and a stack of your own.
+#
+# One way: depth first, with a stack of pairs `(node, parents_done)`. Pop a pair. If
+# `parents_done` is true, every parent of the node is in the list already: append the node.
+# Otherwise, if the node is new, mark it visited, push `(node, True)` back, then push
+# `(parent, False)` for each parent not yet visited: they are popped, and listed, first.
+#
+# Write `topological_order(root)`, returning the list. The check runs it on a small graph in
+# which one leaf is used three times, and on a chain of 5000 operations.
+
+
+# %%
+def topological_order(root: Value) -> list[Value]:
+    """Every node that root depends on, each listed after all of its parents (root last)."""
+    # BEGIN SOLUTION
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)  # each parent was appended when its own pair was popped
+            continue
+        if node in visited:
+            continue  # reached again along another path
+        visited.add(node)
+        stack.append((node, True))
+        for parent in node._parents:
+            if parent not in visited:
+                stack.append((parent, False))
+    return order
+    # END SOLUTION
+
+
+check("scalar.topological_order", topological_order)
+
+# %% [markdown]
+# ## Part 5: the backward pass
+#
+# The chain rule fills in
 # $\texttt{node.grad} = \partial\, \texttt{root} / \partial\, \texttt{node}$ for every node:
 #
 # 1. start with $\partial\,\texttt{root}/\partial\,\texttt{root} = 1$;
-# 2. walk the order backwards, from the root to the leaves, and let each node pass its
-#    gradient to its parents: `parent.grad += local_grad * node.grad`.
+# 2. walk your topological order backwards, from the root to the leaves, and let each node
+#    pass its gradient to its parents: `parent.grad += local_grad * node.grad`.
 #
 # Two details make it right. Walking *backwards* means a node passes its gradient on only
 # after every node that uses it has passed its share back, so the gradient is complete. And
 # `+=`, not `=`: a value used twice, like `b` in `a * b + tanh(b)`, gets a contribution from
 # each use, and its gradient is their sum.
 #
-# Here is the order for $L = a b + \tanh b$, leaves first (`_op` names the operation that
+# Here is your order for $L = a b + \tanh b$, leaves first (`_op` names the operation that
 # made a node; a leaf has none):
 
 # %%
 a, b = Value(2.0), Value(-3.0)
 L = a * b + b.tanh()
-for node in topological_order(L):
-    made_by = node._op or "leaf"
-    local_grads = ", ".join(f"{g:+.4f}" for g in node._local_grads)
-    print(f"{made_by:>5}: data = {node.data:+.4f}, local grads = ({local_grads})")
+try:
+    for node in topological_order(L):
+        made_by = node._op or "leaf"
+        local_grads = ", ".join(f"{g:+.4f}" for g in node._local_grads)
+        print(f"{made_by:>5}: data = {node.data:+.4f}, local grads = ({local_grads})")
+except NotImplementedError:
+    print("Write topological_order in part 4, then run this cell again.")
 
 # %% [markdown]
-# Write `backward(root)`. Every `.grad` of a new graph starts at 0. The check also runs it on
-# a chain of 1500 operations, far deeper than Python's recursion limit: use a loop.
+# Write `backward(root)`, with your `topological_order`. Every `.grad` of a new graph starts
+# at 0. The check also runs it on a chain of 1500 operations, far deeper than Python's
+# recursion limit: use a loop.
 
 
 # %%
@@ -161,7 +216,7 @@ a, b = Value(2.0), Value(-3.0)
 try:
     backward((a * b + b.tanh()) * a)
 except NotImplementedError:
-    print("Write backward in part 4, then run this cell again.")
+    print("Write topological_order and backward (parts 4 and 5), then run this cell again.")
 else:
     a_ref, b_ref = Value(2.0), Value(-3.0)
     ((a_ref * b_ref + b_ref.tanh()) * a_ref).backward()
@@ -173,6 +228,8 @@ else:
 #
 # - An operation stores its local derivatives next to its result: $b$ and $a$ for $a b$,
 #   $1 - t^2$ for $t = \tanh x$, $e^x$ for $e^x$.
+# - A topological order lists each node once, after all of its parents; an explicit stack
+#   finds it in graphs of any depth.
 # - Backward is the chain rule in a loop: seed the root with 1, walk the topological order
 #   backwards, and add `local_grad * node.grad` into each parent.
 #

@@ -194,4 +194,5 @@ else:
 #   distractors.
 # - A training step: zero the gradients, loss, backward, clip, step.
 #
-# This is the last exercise notebook: well done.
+# Next: `exercises/08_lstm_on_text.ipynb`, an LSTM that learns to write from Shakespeare's
+# text, trained with your own truncated backpropagation through time.

@@ -9,8 +9,9 @@
 # Shakespeare and it writes with your sampler.
 #
 # **How to work.** Replace each `# YOUR CODE HERE` and `raise NotImplementedError` with your
-# code and run the cell; the `check(...)` at its end prints the verdict at once. Score the
-# notebook from the course folder with
+# code and run the cell; the `check(...)` at its end prints the verdict at once. That verdict
+# is advice, not the grade: the grader runs the saved notebook in a fresh kernel and judges
+# each of your functions itself, on new inputs. Score the notebook from the course folder with
 #
 # ```
 # .venv/bin/python -m minigrad grade exercises/08_lstm_on_text.ipynb
@@ -25,7 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from minigrad import Tensor, no_grad, text
-from minigrad.grading import check
+from minigrad.course.grading.check import check
 from minigrad.optim import Adam, clip_grad_norm_
 from minigrad.tensor import softmax
 from minigrad.train import SequenceModel

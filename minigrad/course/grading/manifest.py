@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from minigrad.course.grading.parts import ch1, ch2, ch3, ch4, ch5, ch6, ch7, demo
+from minigrad.course.grading.parts import ch1, ch2, ch3, ch4, ch5, ch6, ch7, ch8, demo
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,12 @@ PARTS: dict[str, Part] = {
     "scalar.mul": Part(1, ch1.check_scalar_mul, "mul_local_grads", ("scalar.py:Value.__mul__",)),
     "scalar.tanh": Part(1, ch1.check_scalar_tanh, "tanh_local_grad", ("scalar.py:Value.tanh",)),
     "scalar.exp": Part(1, ch1.check_scalar_exp, "exp_local_grad", ("scalar.py:Value.exp",)),
+    "scalar.topological_order": Part(
+        2,
+        ch1.check_scalar_topological_order,
+        "topological_order",
+        ("autograd.py:topological_order",),
+    ),
     "scalar.backward": Part(
         3, ch1.check_scalar_backward, "backward", ("scalar.py:Value.backward",)
     ),
@@ -62,6 +68,16 @@ PARTS: dict[str, Part] = {
     "tensors.softmax_backward": Part(
         2, ch2.check_tensors_softmax_backward, "softmax_backward", ("tensor.py:Tensor.backward",)
     ),
+    "tensors.sum_backward": Part(
+        2, ch2.check_tensors_sum_backward, "sum_backward", ("tensor.py:Tensor.backward",)
+    ),
+    "tensors.cross_entropy_backward": Part(
+        2,
+        ch2.check_tensors_cross_entropy_backward,
+        "cross_entropy_backward",
+        ("tensor.py:Tensor.backward", "functional.py:cross_entropy"),
+    ),
+    "tensors.adam_update": Part(3, ch2.check_tensors_adam_update, "adam_update", ("optim.py:*",)),
     # 3. the RNN and backpropagation through time
     "rnn.cell": Part(1, ch3.check_rnn_cell, "rnn_cell", ("recurrent.py:RNNCell.forward",)),
     "rnn.forward": Part(
@@ -86,11 +102,20 @@ PARTS: dict[str, Part] = {
     "lstm.preactivation": Part(
         2, ch5.check_lstm_preactivation, "gate_preactivation", LSTM_REFERENCES
     ),
-    "lstm.input_gate": Part(1, ch5.check_lstm_input_gate, "input_gate", LSTM_REFERENCES),
-    "lstm.forget_gate": Part(1, ch5.check_lstm_forget_gate, "forget_gate", LSTM_REFERENCES),
-    "lstm.candidate": Part(1, ch5.check_lstm_candidate, "candidate", LSTM_REFERENCES),
-    "lstm.output_gate": Part(1, ch5.check_lstm_output_gate, "output_gate", LSTM_REFERENCES),
+    "lstm.gates": Part(3, ch5.check_lstm_gates, "lstm_gates", LSTM_REFERENCES),
     "lstm.step": Part(2, ch5.check_lstm_step, "lstm_step", LSTM_REFERENCES),
+    "lstm.cell_update_backward": Part(
+        3,
+        ch5.check_lstm_cell_update_backward,
+        "cell_update_backward",
+        (*LSTM_REFERENCES, "tensor.py:Tensor.backward"),
+    ),
+    "lstm.gates_backward": Part(
+        2,
+        ch5.check_lstm_gates_backward,
+        "gates_backward",
+        (*LSTM_REFERENCES, "tensor.py:Tensor.backward"),
+    ),
     # 6. constant error flow
     "carousel.run_lstm": Part(
         1, ch6.check_carousel_run_lstm, "run_lstm", ("recurrent.py:_SequenceLayer.forward",)
@@ -112,16 +137,38 @@ PARTS: dict[str, Part] = {
         ("tasks.py:temporal_order_label",),
     ),
     "tasks.train_step": Part(3, ch7.check_tasks_train_step, "train_step", ("train.py:*",)),
+    # 8. an LSTM on text
+    "text.unigram_entropy": Part(
+        1, ch8.check_text_unigram_entropy, "unigram_entropy", ("text.py:unigram_entropy",)
+    ),
+    "text.sample_char": Part(
+        2, ch8.check_text_sample_char, "sample_char", ("text.py:sample_index", "text.py:sample")
+    ),
+    "text.stream_windows": Part(
+        2, ch8.check_text_stream_windows, "stream_windows", ("text.py:stream_windows",)
+    ),
+    "text.detach_state": Part(
+        1, ch8.check_text_detach_state, "detach_state", ("text.py:detach_state",)
+    ),
 }
 
 # Each course notebook, by its file name, and the parts it is graded on, in order.
 NOTEBOOKS: dict[str, tuple[str, ...]] = {
-    "01_scalar_autograd.ipynb": ("scalar.mul", "scalar.tanh", "scalar.exp", "scalar.backward"),
+    "01_scalar_autograd.ipynb": (
+        "scalar.mul",
+        "scalar.tanh",
+        "scalar.exp",
+        "scalar.topological_order",
+        "scalar.backward",
+    ),
     "02_tensors.ipynb": (
         "tensors.unbroadcast",
         "tensors.mul_backward",
         "tensors.matmul_backward",
         "tensors.softmax_backward",
+        "tensors.sum_backward",
+        "tensors.cross_entropy_backward",
+        "tensors.adam_update",
     ),
     "03_rnn_bptt.ipynb": ("rnn.cell", "rnn.forward", "rnn.bptt_hidden", "rnn.bptt_weight"),
     "04_vanishing_gradient.ipynb": (
@@ -132,11 +179,10 @@ NOTEBOOKS: dict[str, tuple[str, ...]] = {
     ),
     "05_lstm_cell.ipynb": (
         "lstm.preactivation",
-        "lstm.input_gate",
-        "lstm.forget_gate",
-        "lstm.candidate",
-        "lstm.output_gate",
+        "lstm.gates",
         "lstm.step",
+        "lstm.cell_update_backward",
+        "lstm.gates_backward",
     ),
     "06_constant_error_flow.ipynb": (
         "carousel.run_lstm",
@@ -147,6 +193,12 @@ NOTEBOOKS: dict[str, tuple[str, ...]] = {
         "tasks.adding_problem",
         "tasks.temporal_order",
         "tasks.train_step",
+    ),
+    "08_lstm_on_text.ipynb": (
+        "text.unigram_entropy",
+        "text.sample_char",
+        "text.stream_windows",
+        "text.detach_state",
     ),
 }
 

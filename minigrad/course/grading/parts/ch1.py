@@ -15,6 +15,7 @@ import numpy as np
 from minigrad.course.grading.expect import (
     RULE_HINT,
     WrongAnswer,
+    describe,
     expect_close,
     expect_gradients_agree,
     expect_pair,
@@ -119,6 +120,86 @@ def check_scalar_exp(exp_local_grad: Callable[[float], float]) -> None:
     expect_gradients_agree(exp_of_product, {"x": x, "y": y}, "exp(x y) + x (your exp)", RULE_HINT)
 
 
+def _node_name(node: Value) -> str:
+    """A node as a learner can find it: the op that made it (or 'leaf') and its data."""
+    made_by = f"'{node._op}' node" if node._op else "leaf"
+    return f"the {made_by} with data {node.data:.4g}"
+
+
+def _expect_topological(got: Any, root: Value, nodes: list[Value], what: str) -> None:
+    """Fail unless `got` lists every node of `nodes` (root's graph) once, parents first."""
+    if not isinstance(got, (list, tuple)):
+        raise WrongAnswer(f"{what} should return a list of the graph's nodes, got {describe(got)}.")
+    position: dict[int, int] = {}
+    wanted = {id(node) for node in nodes}
+    for index, node in enumerate(got):
+        if id(node) not in wanted:
+            raise WrongAnswer(
+                f"{what}[{index}] is {describe(node)}, not a node of the graph: list the Value "
+                "objects themselves (root and everything it was computed from)."
+            )
+        if id(node) in position:
+            raise WrongAnswer(
+                f"{what} lists {_node_name(node)} twice (at {position[id(node)]} and {index}). "
+                "A node reached by two paths (here a feeds a * b, tanh(a) and the last "
+                "product) goes in once: keep a set of the nodes already visited."
+            )
+        position[id(node)] = index
+    missing = [node for node in nodes if id(node) not in position]
+    if missing:
+        raise WrongAnswer(
+            f"{what} has {len(got)} nodes, but the graph has {len(nodes)}: "
+            f"{_node_name(missing[0])} is missing. Follow node._parents from the root down "
+            "to the leaves, every one."
+        )
+    if got[-1] is not root:
+        hint = (
+            " That is the order backward walks, reversed: list the parents first and the root "
+            "last; backward then walks reversed(topological_order(root))."
+            if got[0] is root
+            else ""
+        )
+        raise WrongAnswer(f"{what} should end with the root, got {_node_name(got[-1])}.{hint}")
+    for node in got:
+        for parent in node._parents:
+            if position[id(parent)] > position[id(node)]:
+                raise WrongAnswer(
+                    f"{what} lists {_node_name(node)} (at {position[id(node)]}) before its "
+                    f"parent, {_node_name(parent)} (at {position[id(parent)]}): a node goes "
+                    "in only after every one of its parents. Append a node when all its "
+                    "parents are done, not when you first reach it."
+                )
+
+
+def check_scalar_topological_order(topological_order: Callable[[Value], list]) -> None:
+    """`topological_order(root)` lists every node root depends on once, each after all of its
+    parents, root last; without recursion, so that a chain of 5000 operations works."""
+    rng = np.random.default_rng(seed_for(14))
+    # a diamond: a reaches the root along three paths, through u, v and the last product
+    a, b = (Value(float(v)) for v in rng.uniform(-1.5, 1.5, size=2).round(3))
+    u = a * b
+    v = a.tanh()
+    w = u + v
+    root = w * a
+    _expect_topological(
+        topological_order(root), root, [a, b, u, v, w, root], "topological_order(root)"
+    )
+
+    x = Value(round(float(rng.uniform(0.5, 1.0)), 3))
+    chain = [x]
+    for _ in range(5000):
+        chain.append(chain[-1].tanh())
+    try:
+        got = topological_order(chain[-1])
+    except RecursionError:
+        raise WrongAnswer(
+            "topological_order hit Python's recursion limit on a chain of 5000 tanh: a "
+            "function that calls itself once per node cannot go that deep. Keep the nodes "
+            "still to visit on a stack of your own (a list you append to and pop from)."
+        ) from None
+    _expect_topological(got, chain[-1], chain, "topological_order(chain[-1])")
+
+
 def _scalar_graph(a: Value, b: Value, c: Value) -> Value:
     """A small graph in which a, b and an inner node f are each used twice."""
     f = (a * b + b.tanh()) * c + a.exp()
@@ -177,6 +258,7 @@ def check_scalar_backward(backward: Callable[[Value], None]) -> None:
     except RecursionError:
         raise WrongAnswer(
             "backward hit Python's recursion limit on a chain of 1500 operations: walk the "
-            "graph with a loop over topological_order(root) instead of calling itself."
+            "graph with a loop over topological_order(root) instead of calling itself (and "
+            "if your own topological_order calls itself, give it a stack of its own too)."
         ) from None
     expect_close(x.grad, 0.999**1500, what="x.grad for a chain of 1500 products x * 0.999")

@@ -12,9 +12,12 @@ import numpy as np
 
 from minigrad.course.grading.expect import (
     RULE_HINT,
+    WrongAnswer,
     as_numbers,
+    describe,
     engine_grads,
     expect_close,
+    expect_finite,
     expect_gradients_agree,
     expect_pair,
     expect_shape,
@@ -22,6 +25,8 @@ from minigrad.course.grading.expect import (
     recognize,
     seed_for,
 )
+from minigrad.nn import functional as F
+from minigrad.optim import Adam
 from minigrad.tensor import Tensor, make_node, softmax, unbroadcast
 
 
@@ -171,3 +176,186 @@ def check_tensors_softmax_backward(softmax_backward: Callable) -> None:
         "softmax(x) * x (your backward)",
         RULE_HINT,
     )
+
+
+def check_tensors_sum_backward(sum_backward: Callable) -> None:
+    """`sum_backward(grad, shape, axis, keepdims)` returns dL/dx, of `shape`, for
+    out = x.sum(axis=axis, keepdims=keepdims), given grad = dL/d(out)."""
+    rng = np.random.default_rng(seed_for(24))
+    # a square case too: a grad broadcast without its summed axis put back lines up with the
+    # wrong axis there, silently
+    for shape, axis, keepdims in [
+        ((3, 4), 0, False),
+        ((3, 3), 1, False),
+        ((2, 3, 4), 1, True),
+        ((2, 3), None, False),
+    ]:
+        x = rng.normal(size=shape).round(2)
+        out_shape = np.sum(x, axis=axis, keepdims=keepdims).shape
+        grad = rng.normal(size=out_shape).round(2)
+        (expected,) = engine_grads(
+            lambda t, axis=axis, keepdims=keepdims: t.sum(axis=axis, keepdims=keepdims), [x], grad
+        )
+        what = f"sum_backward(grad, shape={shape}, axis={axis}, keepdims={keepdims})"
+        got = sum_backward(grad.copy(), shape, axis, keepdims)
+        hint = recognize(
+            got,
+            {
+                "Put the summed axis back before broadcasting, np.expand_dims(grad, axis): "
+                "without it numpy lines grad up with the last axes, the wrong ones here.": (
+                    np.broadcast_to(grad, shape) if np.ndim(grad) and axis is not None else None
+                ),
+                "That is the backward of mean: each x_i enters the sum once, with slope 1, "
+                "so it gets grad itself, not grad / n.": expected
+                / (x.size if axis is None else shape[axis]),
+            },
+        )
+        expect_shape(
+            got,
+            shape,
+            what=what,
+            hint="dL/dx has the shape of x: every entry of x gets the grad of the sum it "
+            "went into.",
+        )
+        expect_close(got, expected, inputs={"grad": grad}, what=what, hint=hint)
+
+    def squares_of_row_sums(t: Tensor) -> Tensor:
+        xs = t.data
+        out = make_node(
+            xs.sum(axis=1), (t,), lambda g: (sum_backward(g, xs.shape, 1, False),), "sum"
+        )
+        return out * out
+
+    expect_gradients_agree(
+        squares_of_row_sums,
+        {"x": random_tensor(rng, 3, 4)},
+        "x.sum(axis=1) ** 2 (made with your sum_backward)",
+        RULE_HINT,
+    )
+
+
+def check_tensors_cross_entropy_backward(cross_entropy_backward: Callable) -> None:
+    """`cross_entropy_backward(logits, targets)` returns dL/d(logits), (B, C), for the mean
+    cross-entropy L = -1/B sum_b log softmax(logits)[b, targets[b]]; targets: (B,) classes."""
+    rng = np.random.default_rng(seed_for(25))
+    for batch, classes, scale in [(3, 5, 1.0), (4, 4, 2.0), (2, 3, 1000.0)]:
+        logits = rng.normal(0, scale, size=(batch, classes)).round(2)
+        targets = rng.integers(0, classes, size=batch)
+        t = Tensor(logits, requires_grad=True)
+        F.cross_entropy(t, targets).backward()
+        expected = t.grad
+        s, onehot = softmax(logits), np.eye(classes)[targets]
+        what = f"cross_entropy_backward(logits, targets) for B = {batch}, C = {classes}"
+        inputs = {"logits": logits, "targets": targets}
+        got = cross_entropy_backward(logits.copy(), targets.copy())
+        if scale > 100:
+            expect_finite(
+                got,
+                inputs=inputs,
+                what=what,
+                hint="Logits this large overflow exp: subtract each row's largest logit "
+                "first (softmax is unchanged by it), or use minigrad's softmax.",
+            )
+        hint = recognize(
+            got,
+            {
+                "The loss is the mean over the batch: divide (softmax - onehot) by B.": s - onehot,
+                "The sign is flipped: the gradient is softmax - onehot, which is positive "
+                "for the wrong classes (raising their logits raises the loss).": (onehot - s)
+                / batch,
+                "The -1 at each row's target class is missing: dL/dz = (softmax(z) - "
+                "onehot(target)) / B.": s / batch,
+            },
+        )
+        expect_shape(got, logits.shape, what=what)
+        expect_close(got, expected, inputs=inputs, what=what, hint=hint)
+
+    targets = rng.integers(0, 4, size=3)
+
+    def squared_loss(x: Tensor) -> Tensor:
+        xs = x.data
+        value = F.cross_entropy(Tensor(xs), targets).data
+        loss = make_node(
+            value, (x,), lambda g: (g * cross_entropy_backward(xs, targets),), "cross_entropy"
+        )
+        return loss * loss
+
+    expect_gradients_agree(
+        squared_loss,
+        {"logits": random_tensor(rng, 3, 4)},
+        "cross_entropy(logits, targets) ** 2 (made with your backward)",
+        RULE_HINT,
+    )
+
+
+def check_tensors_adam_update(adam_update: Callable) -> None:
+    """`adam_update(param, grad, m, v, t, lr, betas, eps)` returns (param', m', v') after
+    Adam's step number t (1, 2, ...), as minigrad.optim.Adam computes it."""
+    rng = np.random.default_rng(seed_for(26))
+    for lr, betas, eps, scale in [(0.1, (0.9, 0.999), 1e-8, 1.0), (0.05, (0.8, 0.99), 0.01, 0.01)]:
+        start = rng.normal(size=(2, 3)).round(2)
+        grads = [rng.normal(0, scale, size=(2, 3)).round(4) for _ in range(3)]
+        reference = Tensor(start.copy(), requires_grad=True)
+        optimizer = Adam([reference], lr=lr, betas=betas, eps=eps)
+        param, m, v = start.copy(), np.zeros_like(start), np.zeros_like(start)
+        beta1, beta2 = betas
+        for t, grad in enumerate(grads, start=1):
+            old = param
+            reference.grad = grad.copy()
+            optimizer.step()
+            state = optimizer.state[id(reference)]
+            what = f"adam_update at step t = {t} (lr={lr}, betas={betas}, eps={eps:g})"
+            got = adam_update(param.copy(), grad.copy(), m.copy(), v.copy(), t, lr, betas, eps)
+            if not isinstance(got, (tuple, list)) or len(got) != 3:
+                raise WrongAnswer(
+                    f"adam_update should return three arrays (param, m, v), got {describe(got)}."
+                )
+            new_param, new_m, new_v = got
+            inputs = {"param": param, "grad": grad, "m": m, "v": v}
+            m_hint = recognize(
+                new_m,
+                {
+                    "m is a running average: m' = b1 m + (1 - b1) grad; the (1 - b1) is "
+                    "missing.": beta1 * m + grad,
+                },
+            )
+            expect_shape(new_m, start.shape, what="m'")
+            expect_close(new_m, state["m"], inputs=inputs, what=f"m' of {what}", hint=m_hint)
+            v_hint = recognize(
+                new_v,
+                {
+                    "v averages the squared gradient: v' = b2 v + (1 - b2) grad^2.": beta2 * v
+                    + (1 - beta2) * grad,
+                    "v' = b2 v + (1 - b2) grad^2: the (1 - b2) is missing.": beta2 * v
+                    + grad * grad,
+                },
+            )
+            expect_shape(new_v, start.shape, what="v'")
+            expect_close(new_v, state["v"], inputs=inputs, what=f"v' of {what}", hint=v_hint)
+            m_hat = state["m"] / (1 - beta1**t)
+            v_hat = state["v"] / (1 - beta2**t)
+            p_hint = recognize(
+                new_param,
+                {
+                    "The bias correction is missing: divide m by (1 - b1^t) and v by "
+                    "(1 - b2^t) before the step.": old
+                    - lr * state["m"] / (np.sqrt(state["v"]) + eps),
+                    "The step goes uphill: param' = param - lr m_hat / (sqrt(v_hat) + eps).": old
+                    + lr * m_hat / (np.sqrt(v_hat) + eps),
+                    "eps goes outside the square root: sqrt(v_hat) + eps.": old
+                    - lr * m_hat / np.sqrt(v_hat + eps),
+                    "Divide by the square root of v_hat, not by v_hat itself.": old
+                    - lr * m_hat / (v_hat + eps),
+                },
+            )
+            expect_finite(
+                new_param,
+                inputs=inputs,
+                what=f"param' of {what}",
+                hint="t counts from 1 at the first step: 1 - b1^t is 0 at t = 0.",
+            )
+            expect_shape(new_param, start.shape, what="param'")
+            expect_close(
+                new_param, reference.data, inputs=inputs, what=f"param' of {what}", hint=p_hint
+            )
+            param, m, v = (np.asarray(a, dtype=float) for a in (new_param, new_m, new_v))
