@@ -25,7 +25,8 @@ $(STAMP): requirements.txt pyproject.toml | $(PY)
 setup: $(STAMP)
 
 # The learner's folder, my-work/: a copy of every exercise it lacks, never over an existing file.
-prepare: setup
+# (`make lab` runs it after setting up .venv.)
+prepare:
 	$(PY) -m minigrad exercises prepare
 
 # Opens chapter 0, with the file browser on the course folder: notebooks/ beside my-work/.

@@ -435,10 +435,11 @@ def test_grade_without_a_path_grades_my_work_and_says_what_changed(course):
     write_source(course, "d1_demo", SQUARE, OUTER)
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = grader.main(["--timeout", "120"])
+        # the course's manifest for its new version: the new part counts in the maximum
+        status = grader.main(["--timeout", "120"], {"d1_demo.ipynb": ("demo.square", "demo.outer")})
     assert status == 0, err.getvalue()
     report = out.getvalue()
-    assert "my-work/d1_demo.ipynb  (1/1 points)" in report
+    assert "my-work/d1_demo.ipynb  (1/3 points)" in report
     assert "Note: The exercise d1_demo changed" in report and "new parts demo.outer" in report
 
 

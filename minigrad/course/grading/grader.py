@@ -494,7 +494,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, manifest: di
                 _print(f"== {submission.path}", sys.stdout)
             _print(format_report(submission), sys.stdout)
         # the course changed an exercise since the learner's copy was made, or similar
-        planned = [file for path in args.paths for _, file in plan(path, manifest) if file]
+        planned = [file for path in args.paths if path.exists() for _, file in plan(path, manifest)]
+        planned = [file for file in planned if file is not None and file.exists()]
         for notice in filter(None, map(workspace.notice_for, planned)):
             _print(f"\nNote: {notice}", sys.stdout)
         if args.json is not None:
