@@ -19,6 +19,8 @@ commands:
   train TASK [--model rnn|lstm|gru] [--seq-len T] [--steps N] [--seed S] [--plot PNG]
                  train a recurrent net on a synthetic task (adding, temporal_order,
                  copy, reber) and compare its test score with the task's baseline
+  reproduce adding|temporal_order [--seq-len T] [--seed S] [--json FILE]
+                 run a 1997 LSTM paper experiment with its stopping criterion and test
 
 `python -m minigrad COMMAND --help` describes a command's options."""
 
@@ -41,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         from minigrad.train import main as train
 
         return train(arguments)
+    if command == "reproduce":
+        from minigrad.reproduce import main as reproduce
+
+        return reproduce(arguments)
     print(f"python -m minigrad: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
     return 2
 
