@@ -96,15 +96,19 @@ MIN_SEQ_LEN = {"adding": 22, "temporal_order": 20}  # what the tasks' windows ne
 
 @dataclass(frozen=True)
 class Recipe:
-    """How we train: a modern recipe, not the paper's (2 memory blocks of 2 cells, no forget
-    gate, truncated gradients, online gradient descent with learning rate 0.5)."""
+    """How we train. The default is the recipe of our reproduction: the paper's cell, without
+    a forget gate ("lstm1997"), trained the modern way: 32 hidden units, full backpropagation
+    through time, Adam on batches of 32, gradient norm clipped at 1. The paper's own: 2
+    memory blocks of 2 cells, truncated gradients, online gradient descent with learning
+    rate 0.5. Its first modern variant, `model="lstm"`, has a forget gate (Gers et al. 2000)
+    whose bias starts at `forget_bias`."""
 
-    model: str = "lstm"  # a kind of train.SequenceModel: lstm, lstm1997, gru or rnn
+    model: str = "lstm1997"  # a kind of train.SequenceModel: lstm1997, lstm, gru or rnn
     hidden_size: int = 32
     batch_size: int = 32
     lr: float = 0.01  # Adam's
     clip: float = 1.0  # largest gradient norm
-    forget_bias: float = 1.0  # lstm only
+    forget_bias: float = 1.0  # for --model lstm only: the 1997 cell has no forget gate
 
     def describe(self) -> str:
         bias = f", forget bias {self.forget_bias:g}" if self.model == "lstm" else ""
@@ -200,7 +204,9 @@ def reproduce(
     seq_len = _check_seq_len(experiment, seq_len)
     recipe = recipe or Recipe()
     if recipe.model not in LAYERS:
-        raise ValueError(f"reproduce: model must be one of {', '.join(LAYERS)}, got {recipe.model!r}")
+        raise ValueError(
+            f"reproduce: model must be one of {', '.join(LAYERS)}, got {recipe.model!r}"
+        )
     paper = spec.paper.get(seq_len)
     if max_sequences is None:
         max_sequences = paper.training_sequences if paper else 200_000
@@ -269,6 +275,109 @@ def count_wrong(model, spec: Experiment, seq_len: int, test_size: int, rng, chun
     return wrong
 
 
+def load_results(folder: str | Path) -> list[dict]:
+    """Every result a run wrote with --json into `folder` (its *.json files), sorted by
+    experiment, T, model and seed; an error naming the folder if it holds none."""
+    paths = sorted(Path(folder).glob("*.json"))
+    if not paths:
+        raise FileNotFoundError(f"no results (*.json) in {str(folder)!r}; its run.sh makes them")
+    results = [json.loads(path.read_text()) for path in paths]
+    return sorted(
+        results, key=lambda r: (r["experiment"], r["seq_len"], r["recipe"]["model"], r["seed"])
+    )
+
+
+def markdown_table(results: list[dict]) -> list[str]:
+    """Results (as `load_results` reads them) as the lines of a Markdown table: one row per
+    experiment, T and model, with the paper's row beside ours."""
+    lines = [
+        "| experiment | T | model | paper: wrong of 2560 | paper: training sequences "
+        "| ours: seeds solved | ours: wrong of 2560 | ours: training sequences "
+        "| wall clock per run |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    keys = sorted({(r["experiment"], r["seq_len"], r["recipe"]["model"]) for r in results})
+    for experiment, T, model in keys:
+        runs = [
+            r
+            for r in results
+            if (r["experiment"], r["seq_len"], r["recipe"]["model"]) == (experiment, T, model)
+        ]
+        paper = EXPERIMENTS[experiment].paper.get(T)
+        solved = [r for r in runs if r["solved"]]
+        wrong = [r["test_wrong"] for r in runs]
+        if solved:
+            counts = [r["training_sequences"] for r in solved]
+            sequences = f"{np.mean(counts):,.0f} (mean; {min(counts):,} to {max(counts):,})"
+        else:
+            sequences = f"not reached within {max(r['max_sequences'] for r in runs):,}"
+        minutes = [r["seconds"] / 60 for r in runs]
+        lines.append(
+            f"| {experiment} | {T} | {model} | {paper.test_wrong if paper else '-'} "
+            f"| {f'{paper.training_sequences:,}' if paper else '-'} "
+            f"| {len(solved)} of {len(runs)} | {min(wrong)} to {max(wrong)} | {sequences} "
+            f"| {min(minutes):.0f} to {max(minutes):.0f} min |"
+        )
+    return lines
+
+
+def plot_reproduction(results: list[dict], ax) -> None:
+    """On the matplotlib Axes `ax`: training sequences until ST3 holds against T, the
+    paper's means and each of our runs; a run that did not meet it is a red cross at its
+    budget."""
+    adding = EXPERIMENTS["adding"].paper
+    ax.plot(
+        list(adding),
+        [p.training_sequences for p in adding.values()],
+        "ks-",
+        label="paper: adding (Table 7)",
+    )
+    order = EXPERIMENTS["temporal_order"].paper[100]
+    ax.plot(
+        [100],
+        [order.training_sequences],
+        "k^",
+        markersize=9,
+        label="paper: temporal order 6a (Table 9)",
+    )
+    styles = {"adding": ("C0", "o"), "temporal_order": ("C1", "^")}
+    labelled = set()
+    for r in results:
+        color, marker = styles[r["experiment"]]
+        shift = 1 + 0.04 * (r["seed"] - 1)  # side by side, not on top of each other
+        if r["solved"]:
+            label = f"ours, {r['recipe']['model']}: {r['experiment']}"
+            ax.plot(
+                r["seq_len"] * shift,
+                r["training_sequences"],
+                marker,
+                color=color,
+                label=None if label in labelled else label,
+                alpha=0.8,
+            )
+        else:
+            label = f"not solved within the budget ({r['recipe']['model']})"
+            ax.plot(
+                r["seq_len"] * shift,
+                r["training_sequences"],
+                "x",
+                color="C3",
+                markersize=10,
+                mew=2,
+                label=None if label in labelled else label,
+            )
+        labelled.add(label)
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="sequence length T",
+        ylabel="training sequences until ST3 holds",
+        title="The 1997 paper's long-lag experiments, reproduced",
+    )
+    ax.set_xticks([100, 500, 1000], ["100", "500", "1000"])
+    ax.legend(fontsize=7, loc="lower right")
+
+
 # ---- the command line -------------------------------------------------------------------
 
 
@@ -319,10 +428,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def table(results: list[Result]) -> str:
     """The runs as rows of the paper's table, each paper row above ours."""
-    lines = [
-        f"{'':<22}{'T':>5}{'solved':>8}{'wrong':>15}{'training sequences':>20}"
-        f"{'seconds':>9}"
-    ]
+    lines = [f"{'':<22}{'T':>5}{'solved':>8}{'wrong':>15}{'training sequences':>20}{'seconds':>9}"]
     shown = set()
     for r in results:
         key = (r.experiment, r.seq_len)
@@ -364,7 +470,10 @@ def _parser() -> argparse.ArgumentParser:
         help="stop unsolved after this many training sequences (default: the paper's count)",
     )
     parser.add_argument(
-        "--test-size", type=_positive_int, default=TEST_SIZE, help="test sequences (the paper's 2560)"
+        "--test-size",
+        type=_positive_int,
+        default=TEST_SIZE,
+        help="test sequences (the paper's 2560)",
     )
     parser.add_argument("--model", choices=sorted(LAYERS), default=default.model)
     parser.add_argument("--hidden-size", type=_positive_int)
@@ -389,6 +498,7 @@ def _check_seq_len(experiment: str, seq_len) -> int:
     if isinstance(seq_len, bool) or not isinstance(seq_len, (int, np.integer)):
         raise TypeError(f"reproduce: seq_len must be an int, got {type(seq_len).__name__}")
     if seq_len < minimum:
-        raise ValueError(f"reproduce: seq_len must be at least {minimum} for {experiment}, got {seq_len}")
+        raise ValueError(
+            f"reproduce: seq_len must be at least {minimum} for {experiment}, got {seq_len}"
+        )
     return int(seq_len)
-

@@ -66,9 +66,7 @@ def test_adding_sequence_is_correct_within_004():
 def test_temporal_order_sequence_is_correct_when_every_output_is_within_03():
     spec = EXPERIMENTS["temporal_order"]
     batch = Batch(None, np.array([0, 0, 3]), None)
-    probabilities = np.array(
-        [[0.75, 0.25, 0.0, 0.0], [0.65, 0.05, 0.3, 0.0], [0.1, 0.1, 0.1, 0.7]]
-    )
+    probabilities = np.array([[0.75, 0.25, 0.0, 0.0], [0.65, 0.05, 0.3, 0.0], [0.1, 0.1, 0.1, 0.7]])
     errors, correct = score(spec, probabilities, batch)
     assert correct.tolist() == [True, False, False]  # 1 - 0.65 and 1 - 0.7 miss by >= 0.3
     assert errors[0] == pytest.approx((0.25**2 + 0.25**2) / 4)
@@ -127,7 +125,12 @@ def test_runs_are_reproducible_from_a_seed():
 def test_rnn_and_the_1997_cell_run_the_same_protocol():
     for model in ("rnn", "lstm1997", "gru"):
         result = reproduce(
-            "temporal_order", 20, 0, Recipe(model=model), max_sequences=32, test_size=10,
+            "temporal_order",
+            20,
+            0,
+            Recipe(model=model),
+            max_sequences=32,
+            test_size=10,
             progress=False,
         )
         assert result.recipe["model"] == model and not result.solved
@@ -155,7 +158,7 @@ def test_cli_writes_json_with_the_papers_row(tmp_path, capsys):
     assert result["paper"]["training_sequences"] == 74_000 and result["paper"]["test_wrong"] == 1
     assert result["command"].startswith("python -m minigrad reproduce adding --seq-len 100")
     out = capsys.readouterr().out
-    assert "recipe: lstm, 32 hidden units" in out and "(the default)" in out
+    assert "recipe: lstm1997, 32 hidden units" in out and "(the default)" in out
     assert "74,000" in out and "not solved" in out
 
 
