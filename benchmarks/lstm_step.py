@@ -49,19 +49,40 @@ except ImportError:
     torch = None
 
 LEARNING_RATE = 0.01
-ROWS = [(100, 32, 64), (400, 32, 64), (100, 32, 256)]  # (T, B, H); the first has the targets
-TARGET_VS_NUMPY, TARGET_VS_TORCH = 1.3, 1.0
+# (cell, T, B, H): the issue's size (H=64), the course's own (H=32), a longer sequence
+ROWS = [
+    ("lstm", 100, 32, 64),
+    ("lstm", 100, 32, 32),
+    ("lstm", 400, 32, 64),
+    ("gru", 100, 32, 64),
+    ("gru", 100, 32, 32),
+    ("rnn", 100, 32, 64),
+    ("rnn", 100, 32, 32),
+]
+TARGET_ROWS = [("lstm", 100, 32, 64), ("lstm", 100, 32, 32)]
+TARGET_LAYER_VS_NUMPY, TARGET_LAYER_VS_TORCH, TARGET_CELL_VS_NUMPY = 1.0, 1.0, 1.3
 
 
 # ---- minigrad ------------------------------------------------------------------------------
 
+CELLS = {"lstm": nn.LSTMCell, "gru": nn.GRUCell, "rnn": nn.RNNCell}
+LAYERS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+CELL_NAMES = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
+
 
 class MinigradStep:
-    """The step as a learner writes it with minigrad."""
+    """The step as a learner writes it with minigrad: the cell called once per step in a
+    Python loop (`layer=False`), or the sequence layer (`layer=True`), which runs the whole
+    sequence as one graph node."""
 
-    def __init__(self, weights: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> None:
+    def __init__(self, kind: str, weights: dict, x: np.ndarray, y: np.ndarray, layer: bool):
         hidden = weights["weight_hh"].shape[1]
-        self.cell = nn.LSTMCell(x.shape[2], hidden)
+        self.kind, self.layer = kind, layer
+        if layer:
+            self.rnn = LAYERS[kind](x.shape[2], hidden)
+            self.cell = self.rnn.cells[0]
+        else:
+            self.cell = CELLS[kind](x.shape[2], hidden)
         self.head = nn.Linear(hidden, 1)
         for name, value in weights.items():
             module = self.head if name.startswith("head.") else self.cell
@@ -70,20 +91,22 @@ class MinigradStep:
         self.optimizer = optim.SGD(self.parameters, lr=LEARNING_RATE)
         self.x, self.y = Tensor(x), Tensor(y)
 
-    def gradients(self) -> dict[str, np.ndarray]:
-        """Forward and backward, without the update."""
+    def last_hidden(self) -> Tensor:
+        if self.layer:
+            output, _ = self.rnn(self.x)
+            return output[-1]
         state = None
         for t in range(self.x.shape[0]):
             state = self.cell(self.x[t], state)
-        loss = F.mse_loss(self.head(state[0]), self.y)
+        return state[0] if self.kind == "lstm" else state
+
+    def gradients(self) -> dict[str, np.ndarray]:
+        """Forward and backward, without the update."""
+        loss = F.mse_loss(self.head(self.last_hidden()), self.y)
         self.optimizer.zero_grad()
         loss.backward()
-        names = [*self.cell_names(), "head.weight", "head.bias"]
+        names = [*CELL_NAMES, "head.weight", "head.bias"]
         return {name: p.grad for name, p in zip(names, self.parameters)}
-
-    @staticmethod
-    def cell_names() -> list[str]:
-        return ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
 
     def __call__(self) -> None:
         self.gradients()
@@ -173,31 +196,45 @@ class NumpyStep:
 
 
 class TorchStep:
-    """`torch.nn.LSTMCell` in the same Python loop, with torch's Linear, MSE and SGD."""
+    """torch's cell (`torch.nn.LSTMCell`, ...) in the same Python loop (`layer=False`), or
+    its sequence layer (`torch.nn.LSTM`, ...), with torch's Linear, MSE and SGD."""
 
-    def __init__(self, weights: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> None:
+    def __init__(self, kind: str, weights: dict, x: np.ndarray, y: np.ndarray, layer: bool):
         hidden = weights["weight_hh"].shape[1]
-        self.cell = torch.nn.LSTMCell(x.shape[2], hidden, dtype=torch.float64)
+        self.kind, self.layer = kind, layer
+        name = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}[kind]
+        if layer:
+            self.rnn = getattr(torch.nn, name)(x.shape[2], hidden, dtype=torch.float64)
+        else:
+            self.cell = getattr(torch.nn, name + "Cell")(x.shape[2], hidden, dtype=torch.float64)
         self.head = torch.nn.Linear(hidden, 1, dtype=torch.float64)
         with torch.no_grad():
-            for name, value in weights.items():
-                module = self.head if name.startswith("head.") else self.cell
-                getattr(module, name.removeprefix("head.")).copy_(torch.from_numpy(value))
-        self.optimizer = torch.optim.SGD(
-            [*self.cell.parameters(), *self.head.parameters()], lr=LEARNING_RATE
-        )
+            for key, value in weights.items():
+                if key.startswith("head."):
+                    target = getattr(self.head, key.removeprefix("head."))
+                else:  # the layer's first-layer parameters are named weight_ih_l0, ...
+                    target = getattr(self.rnn, key + "_l0") if layer else getattr(self.cell, key)
+                target.copy_(torch.from_numpy(value))
+        module = self.rnn if layer else self.cell
+        self.named = [(key.removesuffix("_l0"), p) for key, p in module.named_parameters()]
+        self.named += [("head." + key, p) for key, p in self.head.named_parameters()]
+        self.optimizer = torch.optim.SGD([p for _, p in self.named], lr=LEARNING_RATE)
         self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)
 
-    def gradients(self) -> dict[str, np.ndarray]:
+    def last_hidden(self):
+        if self.layer:
+            output, _ = self.rnn(self.x)
+            return output[-1]
         state = None
         for t in range(self.x.shape[0]):
             state = self.cell(self.x[t], state)
-        loss = torch.nn.functional.mse_loss(self.head(state[0]), self.y)
+        return state[0] if self.kind == "lstm" else state
+
+    def gradients(self) -> dict[str, np.ndarray]:
+        loss = torch.nn.functional.mse_loss(self.head(self.last_hidden()), self.y)
         self.optimizer.zero_grad()
         loss.backward()
-        named = [*self.cell.named_parameters()]
-        named += [("head." + name, p) for name, p in self.head.named_parameters()]
-        return {name: p.grad.numpy() for name, p in named}
+        return {key: p.grad.numpy() for key, p in self.named}
 
     def __call__(self) -> None:
         self.gradients()
@@ -207,9 +244,9 @@ class TorchStep:
 # ---- running and timing ----------------------------------------------------------------------
 
 
-def initial_weights(steps: int, batch: int, hidden: int) -> dict[str, np.ndarray]:
+def initial_weights(kind: str, hidden: int) -> dict[str, np.ndarray]:
     """PyTorch-style initial weights for the cell and the head, from a fixed seed."""
-    cell = nn.LSTMCell(2, hidden, rng=0)
+    cell = CELLS[kind](2, hidden, rng=0)
     head = nn.Linear(hidden, 1, rng=1)
     weights = cell.state_dict()
     weights.update({"head." + name: value for name, value in head.state_dict().items()})
@@ -217,7 +254,7 @@ def initial_weights(steps: int, batch: int, hidden: int) -> dict[str, np.ndarray
 
 
 def check_gradients(reference: dict, other: dict, name: str) -> None:
-    """Stop the benchmark if `other`'s gradients differ from minigrad's."""
+    """Stop the benchmark if `other`'s gradients differ from the reference's."""
     for key, expected in reference.items():
         gap = float(np.max(np.abs(other[key] - expected)))
         scale = max(1.0, float(np.max(np.abs(expected))))
@@ -225,7 +262,7 @@ def check_gradients(reference: dict, other: dict, name: str) -> None:
             raise SystemExit(f"{name}: gradient of {key} differs from minigrad's by {gap:.2e}")
 
 
-def median_ms(runs: dict[str, Callable[[], None]], repeats: int) -> dict[str, float]:
+def median_ms(runs: dict[str, Callable[[], None]], repeats: int, clock) -> dict[str, float]:
     """Median time of one call of each run, in ms. The runs take turns, so that a change of
     load on the machine affects them all alike."""
     for run in runs.values():
@@ -233,27 +270,29 @@ def median_ms(runs: dict[str, Callable[[], None]], repeats: int) -> dict[str, fl
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeats):
         for name, run in runs.items():
-            start = time.perf_counter()
+            start = clock()
             run()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(clock() - start)
     return {name: 1000 * statistics.median(values) for name, values in times.items()}
 
 
-def measure(steps: int, batch: int, hidden: int, repeats: int) -> dict[str, float]:
+def measure(kind: str, steps: int, batch: int, hidden: int, repeats: int, clock) -> dict:
+    """The median ms of every version of the step for one kind of cell and one size."""
     x, y = adding_problem(batch, steps, rng=0)
-    weights = initial_weights(steps, batch, hidden)
+    weights = initial_weights(kind, hidden)
     runs: dict[str, Callable[[], None]] = {
-        "minigrad": MinigradStep(weights, x, y),
-        "numpy": NumpyStep(weights, x, y),
+        "cell loop": MinigradStep(kind, weights, x, y, layer=False),
+        "layer": MinigradStep(kind, weights, x, y, layer=True),
     }
+    if kind == "lstm":
+        runs["numpy"] = NumpyStep(weights, x, y)
     if torch is not None:
-        runs["torch"] = TorchStep(weights, x, y)
-    reference = runs["minigrad"].gradients()
-    reference = {name: grad.copy() for name, grad in reference.items()}
-    for name in ("numpy", "torch"):
-        if name in runs:
-            check_gradients(reference, runs[name].gradients(), name)
-    return median_ms(runs, repeats)
+        runs["torch cell loop"] = TorchStep(kind, weights, x, y, layer=False)
+        runs["torch layer"] = TorchStep(kind, weights, x, y, layer=True)
+    reference = {name: grad.copy() for name, grad in runs["cell loop"].gradients().items()}
+    for name, run in runs.items():
+        check_gradients(reference, run.gradients(), name)
+    return median_ms(runs, repeats, clock)
 
 
 def keep_freed_memory() -> bool:
@@ -275,41 +314,72 @@ def keep_freed_memory() -> bool:
         return False
 
 
+def ratio(ms: dict, top: str, bottom: str) -> float:
+    return ms[top] / ms[bottom] if top in ms and bottom in ms else float("nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15, help="timed steps per version")
     parser.add_argument(
         "--malloc-defaults", action="store_true", help="leave the allocator as it is"
     )
+    parser.add_argument(
+        "--wall", action="store_true", help="time wall-clock, not the process's CPU time"
+    )
     args = parser.parse_args()
     kept = False if args.malloc_defaults else keep_freed_memory()
+    clock = time.perf_counter if args.wall else time.process_time
     if torch is not None:
         torch.set_num_threads(1)
     else:
-        print("torch is not installed: the torch column is left out")
+        print("torch is not installed: the torch columns are left out")
 
     allocator = "freed memory kept" if kept else "allocator defaults"
-    print(f"LSTM training step, float64, 1 thread, {allocator}; median ms over {args.repeats}")
+    timing = "wall-clock" if args.wall else "CPU time"
     print(
-        f"{'T':>5} {'B':>4} {'H':>4} | {'minigrad':>9} {'numpy':>9} {'torch':>9} | "
-        f"{'mg/numpy':>8} {'mg/torch':>8}"
+        f"Training step, float64, 1 thread, {allocator}; median {timing} in ms over "
+        f"{args.repeats} steps"
     )
-    first = None
-    for steps, batch, hidden in ROWS:
-        ms = measure(steps, batch, hidden, args.repeats)
-        vs_numpy = ms["minigrad"] / ms["numpy"]
-        vs_torch = ms["minigrad"] / ms["torch"] if "torch" in ms else float("nan")
-        first = first or (vs_numpy, vs_torch)
-        print(
-            f"{steps:>5} {batch:>4} {hidden:>4} | {ms['minigrad']:>9.2f} {ms['numpy']:>9.2f} "
-            f"{ms.get('torch', float('nan')):>9.2f} | {vs_numpy:>8.2f} {vs_torch:>8.2f}"
+    print(
+        f"{'cell':>4} {'T':>4} {'B':>3} {'H':>3} | {'cell loop':>9} {'layer':>7} {'numpy':>7} "
+        f"{'torch cl':>8} {'torch l':>7} | {'cl/numpy':>8} {'l/numpy':>7} {'l/torch l':>9} "
+        f"{'l/cl':>5}"
+    )
+    results = {}
+    for kind, steps, batch, hidden in ROWS:
+        ms = measure(kind, steps, batch, hidden, args.repeats, clock)
+        results[kind, steps, batch, hidden] = ms
+        times = " ".join(
+            f"{ms.get(name, float('nan')):>{width}.2f}"
+            for name, width in [
+                ("cell loop", 9),
+                ("layer", 7),
+                ("numpy", 7),
+                ("torch cell loop", 8),
+                ("torch layer", 7),
+            ]
         )
-    vs_numpy, vs_torch = first
-    print(
-        f"targets at T=100, B=32, H=64: minigrad/numpy {vs_numpy:.2f} (<= {TARGET_VS_NUMPY}: "
-        f"{'met' if vs_numpy <= TARGET_VS_NUMPY else 'missed'}), minigrad/torch {vs_torch:.2f} "
-        f"(<= {TARGET_VS_TORCH}: {'met' if vs_torch <= TARGET_VS_TORCH else 'missed'})"
-    )
+        print(
+            f"{kind:>4} {steps:>4} {batch:>3} {hidden:>3} | {times} | "
+            f"{ratio(ms, 'cell loop', 'numpy'):>8.2f} {ratio(ms, 'layer', 'numpy'):>7.2f} "
+            f"{ratio(ms, 'layer', 'torch layer'):>9.2f} {ratio(ms, 'layer', 'cell loop'):>5.2f}"
+        )
+    for key in TARGET_ROWS:
+        ms = results[key]
+        verdicts = [
+            (f"nn.LSTM / numpy {ratio(ms, 'layer', 'numpy'):.2f}", TARGET_LAYER_VS_NUMPY),
+            (
+                f"nn.LSTM / torch.nn.LSTM {ratio(ms, 'layer', 'torch layer'):.2f}",
+                TARGET_LAYER_VS_TORCH,
+            ),
+            (f"LSTMCell loop / numpy {ratio(ms, 'cell loop', 'numpy'):.2f}", TARGET_CELL_VS_NUMPY),
+        ]
+        said = ", ".join(
+            f"{text} (<= {target}: {'met' if float(text.split()[-1]) <= target else 'missed'})"
+            for text, target in verdicts
+        )
+        print(f"targets at T={key[1]}, B={key[2]}, H={key[3]}: {said}")
 
 
 if __name__ == "__main__":

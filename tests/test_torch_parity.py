@@ -123,26 +123,42 @@ def test_cell_matches_torch_forward_and_backward(kind, readable):
 
 
 @pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
-def test_sequence_layer_matches_torch(kind):
-    ours = getattr(nn, kind)(3, 4, num_layers=2, rng=0)
-    theirs = getattr(torch.nn, kind)(3, 4, num_layers=2, dtype=torch.float64)
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_sequence_layer_matches_torch(kind, batch_first):
+    """The fused layers, from an initial state, with the final states in the loss: outputs,
+    final states, and the gradients of the input, the initial state and every parameter."""
+    ours = getattr(nn, kind)(3, 4, num_layers=2, batch_first=batch_first, rng=0)
+    theirs = getattr(torch.nn, kind)(
+        3, 4, num_layers=2, batch_first=batch_first, dtype=torch.float64
+    )
     with torch.no_grad():
         for k, cell in enumerate(ours.cells):  # torch names them weight_ih_l0, ...
             for name, p in cell.named_parameters():
                 getattr(theirs, f"{name}_l{k}").copy_(torch.from_numpy(p.data))
-    xs = normal(6, 2, 3)
+    xs = normal(2, 6, 3) if batch_first else normal(6, 2, 3)
+    starts = [normal(2, 2, 4, seed=6), normal(2, 2, 4, seed=7)][: 2 if kind == "LSTM" else 1]
     our_x, their_x = our_leaf(xs), torch_leaf(xs)
-    our_out, our_final = ours(our_x)
-    their_out, their_final = theirs(their_x)
+    our_starts, their_starts = [our_leaf(s) for s in starts], [torch_leaf(s) for s in starts]
+    pack = tuple if kind == "LSTM" else (lambda states: states[0])
+    our_out, our_final = ours(our_x, pack(our_starts))
+    their_out, their_final = theirs(their_x, pack(their_starts))
+    our_finals = our_final if kind == "LSTM" else (our_final,)
+    their_finals = their_final if kind == "LSTM" else (their_final,)
     assert_close(our_out.data, their_out, "output")
-    our_h = our_final[0] if kind == "LSTM" else our_final
-    their_h = their_final[0] if kind == "LSTM" else their_final
-    assert_close(our_h.data, their_h, "h_n")
+    for ours_f, theirs_f in zip(our_finals, their_finals):
+        assert_close(ours_f.data, theirs_f, "final state")
 
-    weights = normal(6, 2, 4, seed=5)
-    (our_out * weights).sum().backward()
-    (their_out * torch.from_numpy(weights)).sum().backward()
+    weights = [normal(*our_out.shape, seed=5), normal(2, 2, 4, seed=8), normal(2, 2, 4, seed=9)]
+    our_loss = (our_out * weights[0]).sum()
+    their_loss = (their_out * torch.from_numpy(weights[0])).sum()
+    for k, (ours_f, theirs_f) in enumerate(zip(our_finals, their_finals)):
+        our_loss = our_loss + (ours_f * weights[1 + k]).sum()
+        their_loss = their_loss + (theirs_f * torch.from_numpy(weights[1 + k])).sum()
+    our_loss.backward()
+    their_loss.backward()
     assert_close(our_x.grad, their_x.grad, "d/dx")
+    for ours_s, theirs_s in zip(our_starts, their_starts):
+        assert_close(ours_s.grad, theirs_s.grad, "d/d(initial state)")
     for k, cell in enumerate(ours.cells):
         for name, p in cell.named_parameters():
             assert_close(p.grad, getattr(theirs, f"{name}_l{k}").grad, f"d/d{name}_l{k}")

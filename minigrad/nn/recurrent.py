@@ -2,7 +2,8 @@
 sequence. Names, weight layouts and equations are PyTorch's.
 
 A cell computes one time step, `(x_t, state) -> state'`, with x_t: (B, I) and each state
-tensor (B, H). A layer (`LSTM`, `RNN`, `GRU`) runs its cell over every step of x: (T, B, I).
+tensor (B, H). A layer (`LSTM`, `RNN`, `GRU`) runs its cell over every step of x: (T, B, I),
+each layer as one graph node with a hand-written backward through time (sequence.py).
 The LSTM cell comes first: it is what the course builds up to.
 
 Every cell draws its weights from U(-1/sqrt(H), 1/sqrt(H)), as PyTorch does; `rng` (a seed
@@ -15,7 +16,7 @@ import math
 from typing import NamedTuple
 
 from minigrad.nn import functional as F
-from minigrad.nn import fused
+from minigrad.nn import fused, sequence
 from minigrad.nn.module import Module, check_size, uniform_parameter
 from minigrad.rng import get_rng
 from minigrad.tensor import Tensor, ones, stack, zeros
@@ -200,11 +201,15 @@ def init_cell_weights(cell: Module, input_size: int, hidden_size: int, blocks: i
 
 
 class _SequenceLayer(Module):
-    """What RNN, LSTM and GRU share: run one cell per layer over every time step.
+    """What RNN, LSTM and GRU share: one cell per layer, run over every time step.
 
     x: (T, B, I), or (B, T, I) with batch_first=True. Returns (output, final state):
     output holds the last layer's hidden state at every step, (T, B, H) (or (B, T, H));
     the final state holds each layer's state after the last step, (num_layers, B, H).
+
+    Each layer runs over the whole sequence as one graph node (minigrad/nn/sequence.py):
+    the same numbers as calling its cell once per step, `layer.cells[k](x_t, state)`, which
+    is the readable version, but with the backward through time written out by hand.
     """
 
     cell_type: type = Module  # set by each subclass
@@ -237,34 +242,34 @@ class _SequenceLayer(Module):
         ]
 
     def forward(self, x: Tensor, state=None):
+        name = type(self).__name__
         x = x if isinstance(x, Tensor) else Tensor(x)
+        layout = "(B, T, I)" if self.batch_first else "(T, B, I)"
         if x.ndim != 3 or x.shape[2] != self.input_size:
-            layout = "(B, T, I)" if self.batch_first else "(T, B, I)"
             raise ValueError(
-                f"{type(self).__name__}: input must have shape {layout} with I = "
-                f"{self.input_size}, got {x.shape}"
+                f"{name}: input must have shape {layout} with I = {self.input_size}, got {x.shape}"
             )
         if self.batch_first:
             x = x.transpose(1, 0, 2)
         steps, batch = x.shape[:2]
+        if steps == 0:
+            raise ValueError(
+                f"{name}: the input {layout} has sequence length T = 0; a recurrent layer "
+                "needs at least one time step"
+            )
         states = self._layer_states(state, batch)
 
-        inputs = [x[t] for t in range(steps)]
         final_states = []
         for cell, layer_state in zip(self.cells, states):
-            outputs = []
-            for x_t in inputs:
-                layer_state = cell(x_t, layer_state)
-                outputs.append(self._hidden(layer_state))
-            inputs = outputs
-            final_states.append(layer_state)
-
-        output = stack(inputs, axis=1 if self.batch_first else 0)
+            x, final_state = self._run_layer(cell, x, layer_state)  # x: (T, B, H) from here
+            final_states.append(final_state)
+        output = x.transpose(1, 0, 2) if self.batch_first else x
         return output, self._final_state(final_states)
 
     # RNN and GRU: a layer's state is its hidden state h. LSTM overrides these three.
-    def _hidden(self, layer_state) -> Tensor:
-        return layer_state
+    def _run_layer(self, cell: Module, x: Tensor, h_0: Tensor | None):
+        """One layer over the sequence x (T, B, I): (its outputs (T, B, H), its final state)."""
+        raise NotImplementedError
 
     def _layer_states(self, state, batch: int) -> list:
         """The state given to forward, (num_layers, B, H) or None, as one state per layer."""
@@ -299,6 +304,13 @@ class RNN(_SequenceLayer):
             input_size, hidden_size, num_layers, batch_first, rng, dtype, nonlinearity=nonlinearity
         )
 
+    def _run_layer(self, cell: RNNCell, x: Tensor, h_0: Tensor | None):
+        h_0 = h_0 if h_0 is not None else zeros((x.shape[1], self.hidden_size), dtype=x.dtype)
+        hidden = sequence.rnn_sequence(
+            x, h_0, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh, cell.nonlinearity
+        )
+        return hidden, hidden[-1]
+
 
 class GRU(_SequenceLayer):
     """A GRU over a sequence: `GRUCell` at every step.
@@ -307,6 +319,13 @@ class GRU(_SequenceLayer):
     """
 
     cell_type = GRUCell
+
+    def _run_layer(self, cell: GRUCell, x: Tensor, h_0: Tensor | None):
+        h_0 = h_0 if h_0 is not None else zeros((x.shape[1], self.hidden_size), dtype=x.dtype)
+        hidden = sequence.gru_sequence(
+            x, h_0, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh
+        )
+        return hidden, hidden[-1]
 
 
 class LSTM(_SequenceLayer):
@@ -340,8 +359,16 @@ class LSTM(_SequenceLayer):
             forget_gate=forget_gate,
         )
 
-    def _hidden(self, layer_state) -> Tensor:
-        return layer_state[0]
+    def _run_layer(self, cell: LSTMCell, x: Tensor, state: tuple[Tensor, Tensor] | None):
+        steps, batch = x.shape[:2]
+        if state is None:
+            state = (zeros((batch, self.hidden_size), dtype=x.dtype),) * 2
+        packed = sequence.lstm_sequence(  # h_1, ..., h_T, then c_T: (T + 1, B, H)
+            x, *state, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh, cell.forget_gate
+        )
+        # nobody can reach the packed node: backward frees its gradient once used
+        packed._retains_grad = False
+        return packed[:steps], (packed[steps - 1], packed[steps])
 
     def _layer_states(self, state, batch: int) -> list:
         if state is None:
