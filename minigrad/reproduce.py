@@ -137,6 +137,7 @@ class Result:
     max_sequences: int
     command: str = ""
     python: str = field(default_factory=platform.python_version)
+    correct_in_a_row: list[int] = field(default_factory=list)  # after each batch, to plot
 
 
 class StoppingCriterion:
@@ -222,7 +223,7 @@ def reproduce(
     optimizer = Adam(parameters, lr=recipe.lr)
     train_rng, test_rng = np.random.default_rng(seed).spawn(2)
     criterion = StoppingCriterion(spec.stop_error, window)
-    solved_at = None
+    solved_at, in_a_row = None, []
     bar = tqdm(
         total=max_sequences,
         desc=f"{recipe.model}, {experiment}, T={seq_len}",
@@ -237,6 +238,7 @@ def reproduce(
             loss, _ = task_loss(task, outputs, batch)
             errors, correct = score(spec, answers(spec, outputs.data, batch), batch)
             solved_at = criterion.update(errors, correct)
+            in_a_row.append(criterion.run)
             optimizer.zero_grad()
             loss.backward()
             norm = clip_grad_norm_(parameters, recipe.clip)
@@ -261,6 +263,7 @@ def reproduce(
         f"sequences below {spec.stop_error:g} and all of them within {spec.correct_within:g}",
         paper=asdict(paper) if paper else None,
         max_sequences=max_sequences,
+        correct_in_a_row=in_a_row,
     )
 
 

@@ -31,7 +31,7 @@ from minigrad.tasks import TASKS, Batch, Task, get_task
 from minigrad.tensor import Tensor
 
 # "lstm1997": the original cell, without a forget gate (Hochreiter & Schmidhuber 1997)
-LAYERS = {"rnn": RNN, "lstm": LSTM, "lstm1997": partial(LSTM, forget_gate=False), "gru": GRU}
+LAYERS = {"rnn": RNN, "lstm": LSTM, "gru": GRU, "lstm1997": partial(LSTM, forget_gate=False)}
 
 
 class SequenceModel(Module):

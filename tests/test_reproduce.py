@@ -166,7 +166,7 @@ def test_table_puts_the_papers_row_above_ours():
     result = reproduce("temporal_order", 100, 0, max_sequences=8, test_size=4, progress=False)
     rows = table([result]).splitlines()
     assert rows[1].startswith("paper, Table 9 (20 trials)") and "31,390" in rows[1]
-    assert rows[2].startswith("lstm, seed 0") and "8+" in rows[2] and "no" in rows[2]
+    assert rows[2].startswith("lstm1997, seed 0") and "8+" in rows[2] and " no " in rows[2]
 
 
 @pytest.mark.parametrize(
