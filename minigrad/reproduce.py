@@ -311,17 +311,26 @@ def markdown_table(results: list[dict]) -> list[str]:
         wrong = [r["test_wrong"] for r in runs]
         if solved:
             counts = [r["training_sequences"] for r in solved]
-            sequences = f"{np.mean(counts):,.0f} (mean; {min(counts):,} to {max(counts):,})"
+            sequences = _spread(counts, "{:,.0f}")
+            if len(solved) < len(runs):
+                sequences += " (the solved runs)"
         else:
             sequences = f"not reached within {max(r['max_sequences'] for r in runs):,}"
-        minutes = [r["seconds"] / 60 for r in runs]
         lines.append(
             f"| {experiment} | {T} | {model} | {paper.test_wrong if paper else '-'} "
             f"| {f'{paper.training_sequences:,}' if paper else '-'} "
-            f"| {len(solved)} of {len(runs)} | {min(wrong)} to {max(wrong)} | {sequences} "
-            f"| {min(minutes):.0f} to {max(minutes):.0f} min |"
+            f"| {len(solved)} of {len(runs)} | {_spread(wrong, '{:.0f}')} | {sequences} "
+            f"| {_spread([r['seconds'] / 60 for r in runs], '{:.1f}')} min |"
         )
     return lines
+
+
+def _spread(values: list[float], form: str) -> str:
+    """One value as itself; several as their mean and range, e.g. "5 (mean; 3 to 8)"."""
+    if min(values) == max(values):
+        return form.format(values[0]) + ("" if len(values) == 1 else f" (each of {len(values)})")
+    mean, low, high = (form.format(v) for v in (np.mean(values), min(values), max(values)))
+    return f"{mean} (mean; {low} to {high})"
 
 
 def plot_reproduction(results: list[dict], ax) -> None:
