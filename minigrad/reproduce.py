@@ -368,7 +368,7 @@ def plot_reproduction(results: list[dict], ax) -> None:
                 alpha=0.8,
             )
         else:
-            label = f"not solved within the budget ({r['recipe']['model']})"
+            label = f"not solved within the budget: {r['recipe']['model']}, {r['experiment']}"
             ax.plot(
                 r["seq_len"] * shift,
                 r["training_sequences"],

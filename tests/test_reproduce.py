@@ -15,6 +15,8 @@ from minigrad.reproduce import (
     Recipe,
     StoppingCriterion,
     answers,
+    load_results,
+    markdown_table,
     reproduce,
     score,
     table,
@@ -204,3 +206,32 @@ def test_api_bad_input_is_a_clear_error(call, error, message):
 
 def test_test_set_is_the_papers_size():
     assert TEST_SIZE == 2560
+
+
+def test_the_1997_model_has_no_forget_gate():
+    model = SequenceModel.for_task("adding_1997", "lstm1997", 3, rng=0)
+    assert [cell.forget_gate for cell in model.rnn.cells] == [False]
+    assert SequenceModel.for_task("adding_1997", "lstm", 3, rng=0).rnn.cells[0].forget_gate
+
+
+# --- stored results --------------------------------------------------------------------------
+
+
+def test_stored_results_are_read_back_and_tabled(tmp_path):
+    runs = [
+        reproduce("adding", 100, seed, max_sequences=8, test_size=4, progress=False)
+        for seed in (0, 1)
+    ]
+    for run in runs:
+        (tmp_path / f"run{run.seed}.json").write_text(json.dumps(vars(run)))
+    found = load_results(tmp_path)
+    assert [r["seed"] for r in found] == [0, 1]
+    rows = markdown_table(found)
+    assert len(rows) == 3, "a header, its rule, and one row for the two seeds"
+    assert rows[2].startswith("| adding | 100 | lstm1997 | 1 | 74,000 | 0 of 2 |")
+    assert "not reached within 8" in rows[2]
+
+
+def test_reading_an_empty_results_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no results"):
+        load_results(tmp_path)
