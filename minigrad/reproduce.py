@@ -299,12 +299,12 @@ def markdown_table(results: list[dict]) -> list[str]:
         "| wall clock per run |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    keys = sorted({(r["experiment"], r["seq_len"], r["recipe"]["model"]) for r in results})
+    keys = sorted({(r["experiment"], r["seq_len"], model_label(r)) for r in results})
     for experiment, T, model in keys:
         runs = [
             r
             for r in results
-            if (r["experiment"], r["seq_len"], r["recipe"]["model"]) == (experiment, T, model)
+            if (r["experiment"], r["seq_len"], model_label(r)) == (experiment, T, model)
         ]
         paper = EXPERIMENTS[experiment].paper.get(T)
         solved = [r for r in runs if r["solved"]]
@@ -323,6 +323,14 @@ def markdown_table(results: list[dict]) -> list[str]:
             f"| {_spread([r['seconds'] / 60 for r in runs], '{:.1f}')} min |"
         )
     return lines
+
+
+def model_label(result: dict) -> str:
+    """The model of a stored run, with its forget bias if it has a forget gate."""
+    model = result["recipe"]["model"]
+    return (
+        f"{model} (forget bias {result['recipe']['forget_bias']:g})" if model == "lstm" else model
+    )
 
 
 def _spread(values: list[float], form: str) -> str:
@@ -358,7 +366,7 @@ def plot_reproduction(results: list[dict], ax) -> None:
         color, marker = styles[r["experiment"]]
         shift = 1 + 0.04 * (r["seed"] - 1)  # side by side, not on top of each other
         if r["solved"]:
-            label = f"ours, {r['recipe']['model']}: {r['experiment']}"
+            label = f"ours, {model_label(r)}: {r['experiment']}"
             ax.plot(
                 r["seq_len"] * shift,
                 r["training_sequences"],
@@ -368,7 +376,7 @@ def plot_reproduction(results: list[dict], ax) -> None:
                 alpha=0.8,
             )
         else:
-            label = f"not solved within the budget: {r['recipe']['model']}, {r['experiment']}"
+            label = f"not solved within the budget: {model_label(r)}, {r['experiment']}"
             ax.plot(
                 r["seq_len"] * shift,
                 r["training_sequences"],
