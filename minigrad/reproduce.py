@@ -14,7 +14,7 @@ experiment 4, the adding problem (section 5.4, Table 7), and experiment 6a, temp
 - then a test set of 2560 new sequences is scored: how many are wrong.
 
 The paper trained online, one sequence at a time, with plain gradient descent. We train in
-batches with Adam (the *recipe* below, a modern one): each sequence of a batch is judged by
+small batches with Adam (the *recipe* below, a modern one): each sequence of a batch is judged by
 the answer the net gave it before the batch's update, as an online learner's would be, and
 the criterion is checked after each sequence in stream order. The paper's error per sequence
 is the squared error of its outputs; ours is their mean, with the outputs of the temporal
@@ -98,14 +98,14 @@ MIN_SEQ_LEN = {"adding": 22, "temporal_order": 20}  # what the tasks' windows ne
 class Recipe:
     """How we train. The default is the recipe of our reproduction: the paper's cell, without
     a forget gate ("lstm1997"), trained the modern way: 32 hidden units, full backpropagation
-    through time, Adam on batches of 32, gradient norm clipped at 1. The paper's own: 2
+    through time, Adam on batches of 8, gradient norm clipped at 1. The paper's own: 2
     memory blocks of 2 cells, truncated gradients, online gradient descent with learning
     rate 0.5. Its first modern variant, `model="lstm"`, has a forget gate (Gers et al. 2000)
     whose bias starts at `forget_bias`."""
 
     model: str = "lstm1997"  # a kind of train.SequenceModel: lstm1997, lstm, gru or rnn
     hidden_size: int = 32
-    batch_size: int = 32
+    batch_size: int = 8  # 32 learned for too few seeds within the paper's budgets
     lr: float = 0.01  # Adam's
     clip: float = 1.0  # largest gradient norm
     forget_bias: float = 1.0  # for --model lstm only: the 1997 cell has no forget gate
@@ -326,11 +326,15 @@ def markdown_table(results: list[dict]) -> list[str]:
 
 
 def model_label(result: dict) -> str:
-    """The model of a stored run, with its forget bias if it has a forget gate."""
-    model = result["recipe"]["model"]
-    return (
-        f"{model} (forget bias {result['recipe']['forget_bias']:g})" if model == "lstm" else model
-    )
+    """The model of a stored run, with its forget bias if it has a forget gate, and its batch
+    size if it is not the default's."""
+    recipe = result["recipe"]
+    label = recipe["model"]
+    if label == "lstm":
+        label += f" (forget bias {recipe['forget_bias']:g})"
+    if recipe["batch_size"] != Recipe().batch_size:
+        label += f", batches of {recipe['batch_size']}"
+    return label
 
 
 def _spread(values: list[float], form: str) -> str:
