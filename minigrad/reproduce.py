@@ -379,13 +379,14 @@ def plot_reproduction(results: list[dict], ax) -> None:
                 label=None if label in labelled else label,
                 alpha=0.8,
             )
-        else:
-            label = f"not solved within the budget: {model_label(r)}, {r['experiment']}"
+        else:  # the RNN's failures in red, the gated nets' in grey
+            rnn = r["recipe"]["model"] == "rnn"
+            label = f"{'RNN' if rnn else 'gated net'}: not solved within the budget"
             ax.plot(
                 r["seq_len"] * shift,
                 r["training_sequences"],
                 "x",
-                color="C3",
+                color="C3" if rnn else "0.5",
                 markersize=10,
                 mew=2,
                 label=None if label in labelled else label,
