@@ -26,6 +26,8 @@ commands:
                  train a recurrent net on a task (adding, temporal_order, copy, reber,
                  or the text shakespeare) and compare its test score with the task's
                  baseline
+  reproduce adding|temporal_order [--seq-len T] [--seed S] [--json FILE]
+                 run a 1997 LSTM paper experiment with its stopping criterion and test
 
 `python -m minigrad COMMAND --help` describes a command's options."""
 
@@ -52,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         from minigrad.train import main as train
 
         return train(arguments)
+    if command == "reproduce":
+        from minigrad.reproduce import main as reproduce
+
+        return reproduce(arguments)
     print(f"python -m minigrad: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
     return 2
 

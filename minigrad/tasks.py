@@ -5,6 +5,8 @@ each in one function that needs no download and is reproducible from a seed:
 
 - `adding_problem`: add the two marked numbers of a long sequence (regression, MSE);
 - `temporal_order`: say in which order two relevant symbols came (4 classes);
+- `adding_1997`, `temporal_order_1997`: the same two problems exactly as the 1997 paper
+  set them (other value range, markers and target; lengths that vary within a batch);
 - `copy_task`: reproduce a short sequence after a long blank delay (a class per step);
 - `embedded_reber`: predict the legal next symbols of a grammar whose second-to-last
   symbol repeats its second (multi-hot targets, variable lengths with a mask).
@@ -16,9 +18,12 @@ Inputs are time-major, `(T, B, I)` float64, as PyTorch's RNNs expect by default.
 also states its baseline: the loss of the best model that ignores its input. A trained model
 has learned something only when it beats that number.
 
-The adding, temporal order and embedded Reber experiments are those of Hochreiter &
-Schmidhuber (1997), "Long Short-Term Memory", Neural Computation 9(8); the grammar is
-Reber's (1967), embedded by Cleeremans, Servan-Schreiber & McClelland (1989).
+The adding, temporal order and embedded Reber experiments come from Hochreiter &
+Schmidhuber (1997), "Long Short-Term Memory", Neural Computation 9(8). `adding_problem` and
+`temporal_order` are the modern fixed-length variants most papers since use (the adding one
+as in Arjovsky, Shah & Bengio 2016); `adding_1997` and `temporal_order_1997` are the paper's
+own set-ups (its sections 5.4 and 5.6). The grammar is Reber's (1967), embedded by
+Cleeremans, Servan-Schreiber & McClelland (1989).
 At the end, `Task` describes each task for a training loop (loss, sizes, baseline), and
 `TASKS` holds them by name.
 """
@@ -95,8 +100,11 @@ def adding_problem(
     steps, one drawn uniformly from the first half `[0, T//2)` and one from the second half
     `[T//2, T)`. The target is the sum of the two marked values. Putting one marker in each
     half guarantees that at least T/2 steps separate the first marker from the answer.
-    (The 1997 paper marks values in [-1, 1] and scales the target; we use the common [0, 1]
-    variant, which keeps the target a plain sum.)
+
+    This is the modern variant (Arjovsky, Shah & Bengio 2016), not the 1997 paper's: that
+    one marks values in [-1, 1], both in the first half, and scales the target (see
+    `adding_1997`). Its criterion, an absolute error below 0.04, is 0.08 on this task's
+    scale: with u = (X + 1) / 2, our u1 + u2 is twice its 0.5 + (X1 + X2) / 4.
 
     Returns `x: (T, B, 2)` float64 and `y: (B, 1)` float64.
 
@@ -121,12 +129,78 @@ def adding_problem(
     return x, adding_target(x)
 
 
+ADDING_1997_CORRECT = 0.04
+"""The 1997 paper counts an adding sequence as correct if its absolute error is below this."""
+
+
+def adding_1997_baseline_mse(seq_len: int) -> float:
+    """MSE of the best constant answer on `adding_1997` at length T: the target's variance.
+
+    y = 0.5 + (X1 + X2) / 4, each marked value uniform on [-1, 1] (variance 1/3) except that
+    the first pair's value is 0 when it is marked. The first pair is marked with probability
+    p0 = 1/10 (by the first draw, among 10) + 9/10 * 1/(T/2 - 2) (by the second, among the
+    T/2 - 2 pairs of the first T/2 - 1 still unmarked). So E[(X1 + X2)^2] = (2 - p0) / 3
+    and Var(y) = (2 - p0) / 48, about 0.0392 at T = 100.
+    """
+    p0 = 1 / 10 + 9 / 10 / (seq_len // 2 - 2)
+    return (2 - p0) / 48
+
+
+def adding_1997(
+    batch_size: int, seq_len: int = 100, rng: int | np.random.Generator | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A batch of the adding problem as Hochreiter & Schmidhuber (1997) set it (section 5.4).
+
+    Each sequence has its own length L, uniform in [T, T + T/10] (T = `seq_len`). Each step
+    is a pair (value, marker), the value uniform in [-1, 1]. One of the first ten pairs is
+    marked (marker 1): its value is X1. Then one of the first T/2 - 1 pairs still unmarked
+    is marked: its value is X2. Every other marker is 0, except those of the first and the
+    final pair, which are -1 (the final one is the cue to answer). When the first pair is
+    one of the two marked, its marker is 1 and its value is set to 0. The target, asked for
+    at the final step only, is 0.5 + (X1 + X2) / 4, in [0, 1]. At least L - T/2 + 1 steps
+    (the paper's "minimal lag" T/2) separate the last mark from the answer.
+
+    Sequences shorter than the longest of the batch are padded at the end with zeros.
+    Returns `x: (T_max, B, 2)` float64, `y: (B, 1)` float64 and `mask: (T_max, B)` bool,
+    True at real steps: sequence b ends at step `mask[:, b].sum() - 1`, where its answer
+    is read.
+
+    Baseline: `adding_1997_baseline_mse(T)`, about 0.0392 at T = 100. The paper counts a
+    sequence as correct if its absolute error is below `ADDING_1997_CORRECT` = 0.04.
+    """
+    batch_size = _check_int("batch_size", batch_size, 1)
+    seq_len = _check_int("seq_len", seq_len, 22, "the first T/2 - 1 pairs must hold the first 10")
+    gen = get_rng(rng)
+
+    lengths = gen.integers(seq_len, seq_len + seq_len // 10 + 1, size=batch_size)
+    mask = np.arange(lengths.max())[:, None] < lengths  # (T_max, B)
+    sequences = np.arange(batch_size)
+    first = gen.integers(0, 10, size=batch_size)
+    # the second mark is uniform over the first T/2 - 1 pairs but the first mark: an index
+    # among T/2 - 2, moved one up from the first mark on
+    second = gen.integers(0, seq_len // 2 - 2, size=batch_size)
+    second += second >= first
+
+    values = gen.uniform(-1.0, 1.0, size=mask.shape)
+    markers = np.zeros(mask.shape)
+    markers[0] = -1.0
+    markers[lengths - 1, sequences] = -1.0
+    markers[first, sequences] = 1.0
+    markers[second, sequences] = 1.0
+    values[0, markers[0] == 1.0] = 0.0  # the paper's rule for a marked first pair
+    x = np.stack([values, markers], axis=-1) * mask[..., None]  # zeros after the end
+
+    y = 0.5 + (values[first, sequences] + values[second, sequences]) / 4
+    return x, y[:, None], mask
+
+
 # ---------------------------------------------------------------------------------------------
 # 2. The temporal order problem
 # ---------------------------------------------------------------------------------------------
 
 TEMPORAL_ORDER_SYMBOLS = ("X", "Y", "a", "b", "c", "d", "B", "E")
-"""Input alphabet: the relevant X and Y, the distractors a-d, and B / E at start and end."""
+"""Input alphabet: the relevant X and Y, the distractors a-d, and B / E at start and end
+(`temporal_order_1997`, as the paper: E at the start, B at the end)."""
 
 TEMPORAL_ORDER_CLASSES = ("XX", "XY", "YX", "YY")
 """Label k names the order of the two relevant symbols; k = 2 * (first is Y) + (second is Y)."""
@@ -169,7 +243,8 @@ def temporal_order(
     first_window: tuple[int, int] | None = None,
     second_window: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A batch of the temporal order problem (experiment 6a of the 1997 LSTM paper).
+    """A batch of the temporal order problem: a fixed-length variant of the 1997 paper's
+    experiment 6a (`temporal_order_1997` is the paper's own).
 
     A sequence is B (begin), then random distractors a-d, then E (end, the cue to answer).
     Two of the distractors are replaced by relevant symbols, each X or Y with probability
@@ -180,6 +255,9 @@ def temporal_order(
     The paper used lengths 100 to 110 with windows [10, 20] and [50, 60]. Here every
     sequence of a batch has length `seq_len` so that the batch is one array, and the
     default windows scale with it: [T//10, T//5] and [T//2, 3T//5], the paper's at T = 100.
+    The paper's sequences also start with E and end with B, the trigger; here B and E keep
+    their plain meaning, begin and end. To a net with one-hot inputs that is the same task:
+    swapping the names of two symbols only swaps two input channels.
 
     Returns `x: (T, B, 8)` float64, one-hot over `TEMPORAL_ORDER_SYMBOLS`, and `y: (B,)` int64
     labels indexing `TEMPORAL_ORDER_CLASSES`.
@@ -221,6 +299,54 @@ def temporal_order(
 
     x = _one_hot(symbols, len(TEMPORAL_ORDER_SYMBOLS))
     return x, temporal_order_label(x)
+
+
+TEMPORAL_ORDER_1997_CORRECT = 0.3
+"""The 1997 paper counts a temporal order sequence as correct if every output is within this
+of its target (1 for the right class, 0 for the three others)."""
+
+
+def temporal_order_1997(
+    batch_size: int, seq_len: int = 100, rng: int | np.random.Generator | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A batch of the temporal order problem as Hochreiter & Schmidhuber (1997) set it:
+    experiment 6a, section 5.6.
+
+    Each sequence has its own length L, uniform in [T, T + T/10] (T = `seq_len`; the paper's
+    100 to 110 at the default T = 100). It starts with E, ends with B (the trigger: answer
+    now), and is otherwise random distractors a-d, except at two positions t1 in
+    [T/10, T/5] and t2 in [T/2, 3T/5] (the paper's [10, 20] and [50, 60], counting E as
+    position 1), which hold X or Y, each with probability 1/2. The class is their order:
+    XX, XY, YX or YY (`TEMPORAL_ORDER_CLASSES`). Other T than 100 scale the windows.
+
+    Sequences shorter than the longest of the batch are padded at the end with zeros.
+    Returns `x: (T_max, B, 8)` float64, one-hot over `TEMPORAL_ORDER_SYMBOLS` at real steps,
+    `y: (B,)` int64 labels and `mask: (T_max, B)` bool, True at real steps; sequence b's
+    trigger is at step `mask[:, b].sum() - 1`.
+
+    Baseline: as for `temporal_order`, accuracy 1/4 and cross-entropy ln 4. The paper
+    counts a sequence as correct if each of its 4 outputs is within
+    `TEMPORAL_ORDER_1997_CORRECT` = 0.3 of its target.
+    """
+    batch_size = _check_int("batch_size", batch_size, 1)
+    seq_len = _check_int("seq_len", seq_len, 20, "the first window [T/10, T/5] must follow E")
+    gen = get_rng(rng)
+
+    lengths = gen.integers(seq_len, seq_len + seq_len // 10 + 1, size=batch_size)
+    mask = np.arange(lengths.max())[:, None] < lengths  # (T_max, B)
+    sequences = np.arange(batch_size)
+    symbols = gen.choice(_DISTRACTORS, size=mask.shape)
+    symbols[0] = _END
+    symbols[lengths - 1, sequences] = _START
+    # positions t counted from 1, as the paper does, are steps t - 1
+    first_step = gen.integers(seq_len // 10, seq_len // 5 + 1, size=batch_size) - 1
+    second_step = gen.integers(seq_len // 2, 3 * seq_len // 5 + 1, size=batch_size) - 1
+    first, second = gen.integers(_X, _Y + 1, size=(2, batch_size))
+    symbols[first_step, sequences] = first
+    symbols[second_step, sequences] = second
+
+    x = _one_hot(symbols, len(TEMPORAL_ORDER_SYMBOLS)) * mask[..., None]
+    return x, (2 * first + second).astype(np.int64), mask  # the label, as TEMPORAL_ORDER_CLASSES
 
 
 # ---------------------------------------------------------------------------------------------
@@ -459,14 +585,17 @@ class Task:
 
     `target` says where the outputs are scored:
     - "last": `y` has one entry per sequence, `(B, ...)`, compared with the output at the
-      final step (adding: `(B, 1)` values; temporal order: `(B,)` labels);
+      final step (adding: `(B, 1)` values; temporal order: `(B,)` labels); with a mask (the
+      1997 tasks, whose lengths vary), the final step of sequence b is its last real one,
+      `mask[:, b].sum() - 1`;
     - "sequence": `y` is time-major, `(T_y, B, ...)`, and lines up with the outputs of the
       last T_y steps (copy: `(copy_len, B)` labels; Reber: `(T, B, 7)`, every step, masked).
 
     `loss` is "mse" (mean over all scored elements) or "cross_entropy" (`y` holds class
     indices, as in PyTorch's `cross_entropy`). `baseline_loss` is that loss for the best model
     that ignores its input; `baseline_accuracy` its accuracy, for classification tasks.
-    `default_seq_len` is None when the task makes sequences of their own lengths.
+    `default_seq_len` is None when the task makes sequences of their own lengths (Reber);
+    the 1997 tasks take a `seq_len` T and draw each length in [T, T + T/10].
     """
 
     name: str
@@ -498,8 +627,11 @@ class Task:
                 )
             x, y, mask = self.generate(batch_size, rng)
             return Batch(x, y, mask)
-        x, y = self.generate(batch_size, self.default_seq_len if seq_len is None else seq_len, rng)
-        return Batch(x, y, None)
+        # a task of varying lengths (the 1997 ones) also returns its mask
+        x, y, *mask = self.generate(
+            batch_size, self.default_seq_len if seq_len is None else seq_len, rng
+        )
+        return Batch(x, y, mask[0] if mask else None)
 
     def sample_test(
         self,
@@ -556,6 +688,30 @@ TASKS: dict[str, Task] = {
         baseline_accuracy=TEMPORAL_ORDER_BASELINE_ACCURACY,
         default_seq_len=100,
         generate=temporal_order,
+    ),
+    "adding_1997": Task(
+        name="adding_1997",
+        description="the 1997 paper's adding problem: lengths T to 1.1 T, target 0.5 + sum / 4",
+        input_size=2,
+        output_size=1,
+        loss="mse",
+        target="last",
+        baseline_loss=adding_1997_baseline_mse(100),  # at T = 100; it varies a little with T
+        baseline_accuracy=None,
+        default_seq_len=100,
+        generate=adding_1997,
+    ),
+    "temporal_order_1997": Task(
+        name="temporal_order_1997",
+        description="the 1997 paper's temporal order problem 6a: E ... B, lengths T to 1.1 T",
+        input_size=len(TEMPORAL_ORDER_SYMBOLS),
+        output_size=len(TEMPORAL_ORDER_CLASSES),
+        loss="cross_entropy",
+        target="last",
+        baseline_loss=TEMPORAL_ORDER_BASELINE_CROSS_ENTROPY,
+        baseline_accuracy=TEMPORAL_ORDER_BASELINE_ACCURACY,
+        default_seq_len=100,
+        generate=temporal_order_1997,
     ),
     "copy": Task(
         name="copy",

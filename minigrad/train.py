@@ -19,6 +19,7 @@ import math
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -31,13 +32,15 @@ from minigrad.rng import get_rng
 from minigrad.tasks import TASKS, Batch, Task, get_task
 from minigrad.tensor import Tensor
 
-LAYERS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+# "lstm1997": the original cell, without a forget gate (Hochreiter & Schmidhuber 1997)
+LAYERS = {"rnn": RNN, "lstm": LSTM, "gru": GRU, "lstm1997": partial(LSTM, forget_gate=False)}
 
 
 class SequenceModel(Module):
     """A recurrent layer and a Linear head on its hidden state at every step.
 
-    x: (T, B, input_size) -> outputs (T, B, output_size). kind: "rnn" (tanh), "lstm" or "gru".
+    x: (T, B, input_size) -> outputs (T, B, output_size). kind: "rnn" (tanh), "lstm", "gru",
+    or "lstm1997" (an LSTM without forget gate, as in 1997).
     forget_bias is the LSTM's (see `LSTMCell`); 1.0 lets it remember from the start.
     """
 
@@ -82,15 +85,20 @@ def task_loss(task: Task, outputs: Tensor, batch: Batch) -> tuple[Tensor, float]
 
     outputs: (T, B, O) from the model. A "last" task scores the final step against y (B, ...);
     a "sequence" task scores the last T_y steps against y (T_y, B, ...), only where the mask
-    (if any) is True.
+    (if any) is True. With a mask, a "last" task scores each sequence's last real step.
     """
-    scored = outputs[-1] if task.target == "last" else outputs[outputs.shape[0] - len(batch.y) :]
+    if task.target == "sequence":
+        scored = outputs[outputs.shape[0] - len(batch.y) :]
+    elif batch.mask is None:
+        scored = outputs[-1]
+    else:  # sequences of varying lengths: each answers at its own last step
+        scored = outputs[batch.mask.sum(axis=0) - 1, np.arange(outputs.shape[1])]
     if task.loss == "cross_entropy":
         logits = scored.reshape(-1, scored.shape[-1])  # every scored step is one example
         labels = batch.y.reshape(-1)
         loss = F.cross_entropy(logits, labels)
         return loss, float(np.mean(logits.data.argmax(axis=1) == labels))
-    if batch.mask is None:
+    if batch.mask is None or task.target == "last":
         loss = F.mse_loss(scored, batch.y)
     else:  # the mean over real steps and every output; padding counts for nothing
         weights = batch.mask[..., None] / (batch.mask.sum() * scored.shape[-1])

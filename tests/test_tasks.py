@@ -6,14 +6,18 @@ import numpy as np
 import pytest
 
 from minigrad.tasks import (
+    ADDING_1997_CORRECT,
     ADDING_BASELINE_MSE,
     REBER_BASELINE_MSE,
     REBER_SYMBOLS,
     REBER_TARGET_FREQUENCIES,
     TASKS,
+    TEMPORAL_ORDER_1997_CORRECT,
     TEMPORAL_ORDER_CLASSES,
     TEMPORAL_ORDER_SYMBOLS,
     Batch,
+    adding_1997,
+    adding_1997_baseline_mse,
     adding_problem,
     adding_target,
     copy_task,
@@ -26,11 +30,21 @@ from minigrad.tasks import (
     is_reber,
     reber_string,
     temporal_order,
+    temporal_order_1997,
     temporal_order_label,
 )
 
 # A sequence length for each task that keeps the large samples below quick to draw.
-SHORT_SEQ_LEN = {"adding": 10, "temporal_order": 20, "copy": 25, "reber": None, "shakespeare": 20}
+SHORT_SEQ_LEN = {
+    "adding": 10,
+    "temporal_order": 20,
+    "copy": 25,
+    "reber": None,
+    "adding_1997": 30,
+    "temporal_order_1997": 20,
+    "shakespeare": 20,
+}
+VARYING_LENGTHS = {"reber", "adding_1997", "temporal_order_1997"}  # their batches have a mask
 
 
 def temporal_inputs(*sequences: str) -> np.ndarray:
@@ -144,6 +158,144 @@ def test_temporal_order_custom_windows_allow_short_sequences():
     letters = np.array(TEMPORAL_ORDER_SYMBOLS)[x.argmax(axis=2)]
     assert np.all(np.isin(letters[1], ["X", "Y"]))
     assert np.all(np.isin(letters[2:4], ["X", "Y"]).sum(axis=0) == 1)
+
+
+# --- the 1997 paper's adding problem (section 5.4) ------------------------------------------
+
+
+def adding_1997_parts(batch_size: int, seq_len: int, rng: int):
+    """A batch of adding_1997 and, per sequence, its length and its two marked steps."""
+    x, y, mask = adding_1997(batch_size, seq_len, rng=rng)
+    lengths = mask.sum(axis=0)
+    marked = np.argwhere(x[..., 1].T == 1.0)  # (2B, 2): (sequence, step) in order
+    steps = marked[:, 1].reshape(batch_size, 2)
+    return x, y, mask, lengths, steps
+
+
+@pytest.mark.parametrize("seq_len", [100, 500])
+def test_adding_1997_lengths_are_uniform_from_T_to_T_plus_a_tenth(seq_len):
+    _, _, mask, lengths, _ = adding_1997_parts(4000, seq_len, rng=0)
+    assert lengths.min() == seq_len and lengths.max() == seq_len + seq_len // 10
+    assert mask.shape[0] == lengths.max()
+    np.testing.assert_array_equal(mask, np.arange(mask.shape[0])[:, None] < lengths)
+    counts = np.bincount(lengths - seq_len)
+    expected = 4000 / (seq_len // 10 + 1)
+    assert np.all(np.abs(counts - expected) < 5 * np.sqrt(expected)), "each length as likely"
+
+
+def test_adding_1997_first_mark_in_first_ten_second_in_first_half():
+    x, _, _, _, steps = adding_1997_parts(20_000, 100, rng=1)
+    assert np.all((x[..., 1] == 1).sum(axis=0) == 2), "exactly two marks"
+    assert steps.min() == 0 and steps.max() == 100 // 2 - 2, "within the first T/2 - 1 pairs"
+    # step k < 10 is marked by the first draw (1/10) or else by the second (9/10 * 1/48);
+    # a later step only by the second, uniform over the 48 pairs left of the first 49
+    in_first_ten = np.bincount(steps.ravel(), minlength=50)[:10] / 20_000
+    np.testing.assert_allclose(in_first_ten, 0.1 + 0.9 / 48, atol=0.01)
+    beyond = np.bincount(steps.ravel())[10:] / 20_000  # steps 10 .. 48
+    np.testing.assert_allclose(beyond, 1 / 48, atol=0.006)
+
+
+def test_adding_1997_end_markers_are_minus_one_and_the_rest_zero():
+    x, _, mask, lengths, steps = adding_1997_parts(500, 60, rng=2)
+    markers = x[..., 1]
+    for b in range(500):
+        expected = np.zeros(mask.shape[0])
+        expected[[0, lengths[b] - 1]] = -1.0
+        expected[steps[b]] = 1.0
+        np.testing.assert_array_equal(markers[:, b], expected)
+
+
+def test_adding_1997_values_are_uniform_in_minus_one_one_and_padding_is_zero():
+    x, _, mask, _, _ = adding_1997_parts(2000, 100, rng=3)
+    values = x[..., 0][mask]
+    assert values.min() >= -1.0 and values.max() <= 1.0
+    assert values.mean() == pytest.approx(0.0, abs=0.01)
+    assert values.var() == pytest.approx(1 / 3, abs=0.01)
+    assert not x[~mask].any(), "nothing after a sequence's end"
+
+
+def test_adding_1997_target_is_half_plus_a_quarter_of_the_marked_sum():
+    x, y, _, _, steps = adding_1997_parts(1000, 100, rng=4)
+    b = np.arange(1000)
+    marked_sum = x[steps[:, 0], b, 0] + x[steps[:, 1], b, 0]
+    np.testing.assert_allclose(y[:, 0], 0.5 + marked_sum / 4)
+    assert y.shape == (1000, 1) and 0.0 <= y.min() and y.max() <= 1.0
+
+
+def test_adding_1997_a_marked_first_pair_has_value_zero():
+    x, _, _, _, steps = adding_1997_parts(5000, 100, rng=5)
+    first_marked = steps[:, 0] == 0
+    assert 0.09 < first_marked.mean() < 0.15, "about 1/10 + 9/10 * 1/48 of the sequences"
+    assert np.all(x[0, first_marked, 0] == 0.0)
+    assert np.all(x[0, ~first_marked, 0] != 0.0)
+
+
+@pytest.mark.parametrize("seq_len", [30, 100, 1000])
+def test_adding_1997_baseline_is_the_target_variance(seq_len):
+    _, y, _ = adding_1997(40_000, seq_len, rng=6)
+    assert y.var() == pytest.approx(adding_1997_baseline_mse(seq_len), rel=0.02)
+
+
+def test_adding_1997_criterion_is_the_modern_one_halved():
+    # the modern target u1 + u2, with u = (X + 1) / 2, is twice the paper's
+    assert ADDING_1997_CORRECT == 0.04
+    assert TASKS["adding_1997"].baseline_loss == pytest.approx(0.0392, abs=1e-4)
+
+
+# --- the 1997 paper's temporal order problem, task 6a (section 5.6) -------------------------
+
+
+def symbol_strings(x: np.ndarray, mask: np.ndarray) -> list[str]:
+    """Each sequence of a one-hot temporal order batch as text, up to its own end."""
+    return [
+        "".join(TEMPORAL_ORDER_SYMBOLS[k] for k in x[: mask[:, b].sum(), b].argmax(axis=1))
+        for b in range(x.shape[1])
+    ]
+
+
+def test_temporal_order_1997_starts_with_E_and_ends_with_the_trigger_B():
+    x, _, mask = temporal_order_1997(300, rng=0)
+    for string in symbol_strings(x, mask):
+        assert 100 <= len(string) <= 110
+        assert string[0] == "E" and string[-1] == "B"
+        assert set(string[1:-1]) <= set("XYabcd")
+    assert not x[~mask].any(), "nothing after a sequence's end"
+    assert np.all(x[mask].sum(axis=1) == 1.0), "one-hot at every real step"
+
+
+def test_temporal_order_1997_relevant_symbols_sit_in_the_papers_windows():
+    x, _, mask = temporal_order_1997(5000, rng=1)
+    positions = [
+        [t + 1 for t, s in enumerate(string) if s in "XY"] for string in symbol_strings(x, mask)
+    ]
+    t1, t2 = np.array(positions).T  # counted from 1, E being position 1, as in the paper
+    assert t1.min() == 10 and t1.max() == 20 and t2.min() == 50 and t2.max() == 60
+    np.testing.assert_allclose(np.bincount(t1)[10:] / 5000, 1 / 11, atol=0.015)
+    np.testing.assert_allclose(np.bincount(t2)[50:] / 5000, 1 / 11, atol=0.015)
+
+
+def test_temporal_order_1997_label_is_the_order_of_X_and_Y():
+    x, y, mask = temporal_order_1997(500, rng=2)
+    for string, label in zip(symbol_strings(x, mask), y, strict=True):
+        assert TEMPORAL_ORDER_CLASSES[label] == "".join(s for s in string if s in "XY")
+    lengths = mask.sum(axis=0)
+    for b in range(5):  # the modern task's labeller agrees on the real steps
+        assert temporal_order_label(x[: lengths[b], b : b + 1])[0] == y[b]
+
+
+def test_temporal_order_1997_classes_and_distractors_are_uniform():
+    x, y, mask = temporal_order_1997(8000, rng=3)
+    np.testing.assert_allclose(np.bincount(y, minlength=4) / 8000, 0.25, atol=0.02)
+    distractors = x[mask][:, 2:6].sum(axis=0)
+    np.testing.assert_allclose(distractors / distractors.sum(), 0.25, atol=0.005)
+
+
+def test_temporal_order_1997_windows_scale_with_T():
+    x, _, mask = temporal_order_1997(2000, 200, rng=4)
+    strings = symbol_strings(x, mask)
+    t1, t2 = np.array([[t + 1 for t, s in enumerate(z) if s in "XY"] for z in strings]).T
+    assert (t1.min(), t1.max(), t2.min(), t2.max()) == (20, 40, 100, 120)
+    assert TEMPORAL_ORDER_1997_CORRECT == 0.3
 
 
 # --- the copy task ---------------------------------------------------------------------------
@@ -280,7 +432,7 @@ def test_reber_baseline_mse_follows_from_target_frequencies():
 def best_constant_loss(task, batch: Batch) -> float:
     """The loss on `batch` of the best prediction that is the same for every input."""
     if task.loss == "mse":
-        y = batch.y if batch.mask is None else batch.y[batch.mask]
+        y = batch.y if batch.mask is None or task.target == "last" else batch.y[batch.mask]
         return float(np.mean((y - y.mean(axis=0)) ** 2))
     # The best constant distribution is the labels' marginal; its cross-entropy is its entropy.
     p = np.bincount(batch.y.ravel(), minlength=task.output_size) / batch.y.size
@@ -300,13 +452,17 @@ def test_task_sample_matches_its_description(name):
         assert y.shape[-1] == task.output_size and y.dtype == np.float64
     else:
         assert y.dtype == np.int64 and 0 <= y.min() and y.max() < task.output_size
-    assert (mask is None) == (task.default_seq_len is not None)
+    assert (mask is None) == (name not in VARYING_LENGTHS)
+    if mask is not None:
+        assert mask.shape == x.shape[:2] and mask.dtype == bool
 
 
 @pytest.mark.parametrize("name", [n for n in sorted(TASKS) if TASKS[n].default_seq_len])
 def test_task_default_seq_len_is_used(name):
     task = get_task(name)
-    assert task.sample(2, rng=0).x.shape[0] == task.default_seq_len
+    batch, T = task.sample(50, rng=0), task.default_seq_len
+    lengths = [len(batch.x)] * 50 if batch.mask is None else batch.mask.sum(axis=0)
+    assert min(lengths) >= T and max(lengths) <= (T + T // 10 if name in VARYING_LENGTHS else T)
 
 
 @pytest.mark.parametrize("name", sorted(TASKS))
@@ -340,7 +496,14 @@ def test_task_test_set_does_not_depend_on_training_set_size(name):
 
 @pytest.mark.parametrize(
     ("name", "batch_size"),
-    [("adding", 20_000), ("temporal_order", 20_000), ("copy", 5_000), ("reber", 5_000)],
+    [
+        ("adding", 20_000),
+        ("temporal_order", 20_000),
+        ("copy", 5_000),
+        ("reber", 5_000),
+        ("adding_1997", 20_000),
+        ("temporal_order_1997", 20_000),
+    ],
 )
 def test_task_baseline_matches_a_large_sample(name, batch_size):
     task = get_task(name)
@@ -359,7 +522,7 @@ def test_documented_baselines_have_the_stated_values():
 
 
 def test_get_task_names_the_known_tasks():
-    with pytest.raises(KeyError, match="unknown task 'add'; expected one of adding, copy"):
+    with pytest.raises(KeyError, match="unknown task .add.; expected one of adding, adding_1997"):
         get_task("add")
 
 
@@ -397,6 +560,10 @@ def test_reber_task_refuses_a_seq_len():
             ValueError,
             "seq_len - 2 = 18",
         ),
+        (lambda: adding_1997(4, 21), ValueError, r"seq_len must be at least 22 \(the first"),
+        (lambda: adding_1997(0, 100), ValueError, "batch_size must be at least 1"),
+        (lambda: temporal_order_1997(4, 19), ValueError, "seq_len must be at least 20"),
+        (lambda: temporal_order_1997(4, 100.0), TypeError, "seq_len must be an int, got float"),
         (lambda: copy_task(4, 20), ValueError, r"seq_len must be at least 21 \(read 10 symbols"),
         (lambda: copy_task(4, 30, n_symbols=1), ValueError, "n_symbols must be at least 2"),
         (lambda: copy_task(4, 30, copy_len=0), ValueError, "copy_len must be at least 1"),

@@ -56,7 +56,7 @@ def test_sequence_model_lstm_gets_the_forget_bias():
 
 
 def test_sequence_model_refuses_an_unknown_kind():
-    with pytest.raises(ValueError, match="rnn, lstm, gru, got 'transformer'"):
+    with pytest.raises(ValueError, match="rnn, lstm, gru, lstm1997, got 'transformer'"):
         SequenceModel("transformer", 2, 3, 1)
 
 
