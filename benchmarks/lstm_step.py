@@ -45,8 +45,8 @@ from collections.abc import Callable  # noqa: E402
 import numpy as np  # noqa: E402
 
 from minigrad import Tensor, nn, optim  # noqa: E402
+from minigrad.course.tasks import adding_problem  # noqa: E402
 from minigrad.nn import functional as F  # noqa: E402
-from minigrad.tasks import adding_problem  # noqa: E402
 
 try:
     import torch

@@ -1,8 +1,8 @@
 """minigrad: a small autograd engine, written to learn from.
 
 `Value` (one number per node) is the first chapter's engine; `Tensor` (numpy arrays, with
-broadcasting) runs the networks. `minigrad.nn`, `minigrad.optim` and `minigrad.tasks` build
-recurrent nets on top.
+broadcasting) runs the networks; `minigrad.nn` and `minigrad.optim` build recurrent nets on
+top. The course around the engine (tasks, training, plots, grading) is `minigrad.course`.
 """
 
 from minigrad.autograd import is_grad_enabled, no_grad

@@ -51,11 +51,11 @@ def main(argv: list[str] | None = None) -> int:
 
         return exercises(arguments)
     if command == "train":
-        from minigrad.train import main as train
+        from minigrad.course.train import main as train
 
         return train(arguments)
     if command == "reproduce":
-        from minigrad.reproduce import main as reproduce
+        from minigrad.course.reproduce import main as reproduce
 
         return reproduce(arguments)
     print(f"python -m minigrad: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)

@@ -19,8 +19,9 @@ import pytest
 from course import EXERCISE_CHAPTERS
 
 import minigrad
-from minigrad import Tensor, text
+from minigrad import Tensor
 from minigrad.autograd import topological_order
+from minigrad.course import text
 from minigrad.course.grading import grader
 from minigrad.course.grading.check import run_check
 from minigrad.course.grading.expect import fresh_inputs

@@ -1,4 +1,4 @@
-"""What the chapters' plots and widgets measure (minigrad.experiments), against hand-written
+"""What the chapters' plots and widgets measure (minigrad.course.experiments), against hand-written
 numpy and finite differences."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 import minigrad
 from minigrad import Tensor, nn
-from minigrad.experiments import (
+from minigrad.course.experiments import (
     lstm_cell_state_gradients,
     lstm_step_jacobian,
     lstm_unit_by_hand,
@@ -22,7 +22,7 @@ from minigrad.experiments import (
     rnn_gradient_norms,
     rnn_hidden_state_gradients,
 )
-from minigrad.tasks import adding_problem
+from minigrad.course.tasks import adding_problem
 
 # ---- chapter 4 ---------------------------------------------------------------------------
 
@@ -255,7 +255,7 @@ def test_lstm_step_jacobian_along_the_cell_state_is_the_forget_gate():
 
 
 def test_the_measurements_import_no_plotting_library():
-    code = "import sys, minigrad.experiments; print('matplotlib' in sys.modules)"
+    code = "import sys, minigrad.course.experiments; print('matplotlib' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
@@ -267,4 +267,4 @@ def test_viz_does_not_import_the_widgets():
     imported = {
         node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
     }
-    assert "minigrad.widgets" not in imported
+    assert "minigrad.course.widgets" not in imported

@@ -214,9 +214,9 @@ def test_cli_rejects_an_unknown_command(capsys):
 
 def test_cli_dispatches_train_with_its_arguments(monkeypatch):
     received = []
-    fake_train = types.ModuleType("minigrad.train")
+    fake_train = types.ModuleType("minigrad.course.train")
     fake_train.main = lambda argv: received.append(argv) or 0
-    monkeypatch.setitem(sys.modules, "minigrad.train", fake_train)
+    monkeypatch.setitem(sys.modules, "minigrad.course.train", fake_train)
     assert cli.main(["train", "--epochs", "3"]) == 0
     assert received == [["--epochs", "3"]]
 

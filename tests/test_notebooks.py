@@ -13,7 +13,7 @@ from course import CHAPTERS
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 WITH_WIDGETS = {"04_vanishing_gradient", "05_lstm_cell", "06_constant_error_flow"}
-# the diagram each chapter must show (minigrad.diagrams), drawn as a stored picture
+# the diagram each chapter must show (minigrad.course.diagrams), drawn as a stored picture
 DIAGRAMS = {
     "03_rnn_bptt": "draw_rnn_unrolled",
     "05_lstm_cell": "draw_lstm_cell",

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from minigrad.__main__ import main as minigrad_main
-from minigrad.reproduce import (
+from minigrad.course.reproduce import (
     EXPERIMENTS,
     TEST_SIZE,
     WINDOW,
@@ -21,9 +21,9 @@ from minigrad.reproduce import (
     score,
     table,
 )
-from minigrad.tasks import Batch, get_task
+from minigrad.course.tasks import Batch, get_task
+from minigrad.course.train import SequenceModel, task_loss
 from minigrad.tensor import Tensor
-from minigrad.train import SequenceModel, task_loss
 
 # --- ST3 on a toy stream ---------------------------------------------------------------------
 

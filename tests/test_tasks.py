@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from minigrad.tasks import (
+from minigrad.course.tasks import (
     ADDING_1997_CORRECT,
     ADDING_BASELINE_MSE,
     REBER_BASELINE_MSE,

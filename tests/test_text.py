@@ -1,4 +1,4 @@
-"""The specification of `minigrad.text`: the corpus and its split, the windows the task
+"""The specification of `minigrad.course.text`: the corpus and its split, the windows the task
 trains on, sampling, and truncated backpropagation through time."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import math
 import numpy as np
 import pytest
 
-from minigrad import text
+from minigrad.course import text
+from minigrad.course.tasks import TASKS
+from minigrad.course.train import SequenceModel, load_model, main, save_model
 from minigrad.nn import LSTM, RNN, Linear
-from minigrad.tasks import TASKS
 from minigrad.tensor import Tensor
-from minigrad.train import SequenceModel, load_model, main, save_model
 
 CORPUS = text.load_shakespeare()
 SHAKESPEARE = TASKS["shakespeare"]
@@ -321,7 +321,7 @@ def test_state_gradient_norms_agree_with_the_gradient_of_the_last_prediction():
 def test_plot_text_colored_draws_a_cell_per_character():
     from matplotlib import pyplot as plt
 
-    from minigrad.viz import plot_text_colored
+    from minigrad.course.viz import plot_text_colored
 
     ax = plot_text_colored("ab\ncd", np.array([1.0, -1.0, 0.0, 0.5, 0.2]))
     assert len(ax.images) == 1 and [t.get_text() for t in ax.texts] == list("ab↵cd")

@@ -1,4 +1,4 @@
-"""The specification of `minigrad.train`: the model, what each task scores, the loop, the
+"""The specification of `minigrad.course.train`: the model, what each task scores, the loop, the
 command line, and (marked slow) the science: an LSTM solves the adding problem at T=100
 where a plain RNN stays at the baseline.
 """
@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 from minigrad import Tensor, optim
-from minigrad.nn import functional as F
-from minigrad.tasks import TASKS
-from minigrad.train import (
+from minigrad.course.tasks import TASKS
+from minigrad.course.train import (
     History,
     SequenceModel,
     TrainingDiverged,
@@ -20,6 +19,7 @@ from minigrad.train import (
     task_loss,
     train,
 )
+from minigrad.nn import functional as F
 
 ADDING = TASKS["adding"]
 

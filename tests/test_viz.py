@@ -14,8 +14,8 @@ from IPython.core.formatters import DisplayFormatter
 
 from minigrad import Value
 from minigrad.autograd import topological_order
+from minigrad.course.viz import GraphDrawing, draw_graph
 from minigrad.tensor import Tensor
-from minigrad.viz import GraphDrawing, draw_graph
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -1,5 +1,5 @@
-"""The plots of minigrad.viz that compare training runs (chapter 7): learning curves of several
-models, and the success rate against the sequence length."""
+"""The plots of minigrad.course.viz that compare training runs (chapter 7): learning curves of
+several models, and the success rate against the sequence length."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from matplotlib import pyplot as plt
 
-from minigrad.train import History, SequenceModel, train
-from minigrad.viz import plot_learning_curves, plot_success_rates
+from minigrad.course.train import History, SequenceModel, train
+from minigrad.course.viz import plot_learning_curves, plot_success_rates
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""The cell diagrams of `minigrad.diagrams`: each draws, lights exactly the part asked for,
+"""The cell diagrams of `minigrad.course.diagrams`: each draws, lights exactly the part asked for,
 and refuses a part it does not have."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from matplotlib import pyplot as plt
 from matplotlib.colors import to_hex
 
-from minigrad.diagrams import (
+from minigrad.course.diagrams import (
     FADED,
     GRU_PARTS,
     LIT,

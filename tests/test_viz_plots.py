@@ -1,4 +1,4 @@
-"""The matplotlib helpers of minigrad.viz used by chapters 0-3: learning curves, decision
+"""The matplotlib helpers of minigrad.course.viz used by chapters 0-3: learning curves, decision
 regions, the memory of a recurrent cell, and the chapter gallery."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import pytest
 from matplotlib import pyplot as plt
 
 import minigrad
-from minigrad.experiments import pulse_memory
+from minigrad.course.experiments import pulse_memory
+from minigrad.course.viz import chapter_gallery, plot_decision_boundary, plot_losses
 from minigrad.nn import LSTMCell, RNNCell
-from minigrad.viz import chapter_gallery, plot_decision_boundary, plot_losses
 
 
 @pytest.fixture(autouse=True)

@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 from matplotlib import pyplot as plt
 
-from minigrad.experiments import (
+from minigrad.course.experiments import (
     lstm_cell_state_gradients,
     lstm_unit_by_hand,
     non_normal_matrix,
     rnn_gradient_norms,
     rnn_hidden_state_gradients,
 )
-from minigrad.viz import plot_gate_activations, plot_gradient_heatmap
-from minigrad.widgets import (
+from minigrad.course.viz import plot_gate_activations, plot_gradient_heatmap
+from minigrad.course.widgets import (
     redraw_constant_error_flow,
     redraw_gradient_norms,
     redraw_lstm_by_hand,
@@ -153,7 +153,7 @@ def test_widget_heatmap_uses_the_colour_range_of_the_chapter_heatmaps():
     assert defaults["vmin"].default == 1e-15  # chapter 6's figure: 20 orders of magnitude
 
 
-# ---- plots in minigrad.viz -----------------------------------------------------------------
+# ---- plots in minigrad.course.viz ----------------------------------------------------------------
 
 
 def gate_arrays(steps: int = 6, units: int = 3) -> tuple[list[np.ndarray], np.ndarray]:

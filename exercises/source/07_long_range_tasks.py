@@ -24,9 +24,9 @@ import numpy as np
 import minigrad
 from minigrad import Tensor, nn
 from minigrad.course.grading.check import check
+from minigrad.course.tasks import ADDING_BASELINE_MSE, TEMPORAL_ORDER_SYMBOLS, temporal_order
 from minigrad.nn import functional as F
 from minigrad.optim import Adam, Optimizer
-from minigrad.tasks import ADDING_BASELINE_MSE, TEMPORAL_ORDER_SYMBOLS, temporal_order
 
 np.set_printoptions(precision=4, suppress=True)
 

@@ -25,11 +25,12 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from minigrad import Tensor, no_grad, text
+from minigrad import Tensor, no_grad
+from minigrad.course import text
 from minigrad.course.grading.check import check
+from minigrad.course.train import SequenceModel
 from minigrad.optim import Adam, clip_grad_norm_
 from minigrad.tensor import softmax
-from minigrad.train import SequenceModel
 
 np.set_printoptions(precision=4, suppress=True)
 corpus = text.load_shakespeare()

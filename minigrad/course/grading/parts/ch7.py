@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from minigrad import nn, tasks
+from minigrad import nn
+from minigrad.course import tasks
 from minigrad.course.grading.expect import (
     WrongAnswer,
     as_numbers,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from minigrad import text
+from minigrad.course import text
 from minigrad.course.grading.expect import (
     WrongAnswer,
     describe,

@@ -1,4 +1,4 @@
-"""Training a recurrent net on a task of `minigrad.tasks`: the loop, and the command line.
+"""Training a recurrent net on a task of `minigrad.course.tasks`: the loop, and the command line.
 
 `train(model, task)` draws a fresh batch of the task at every step, so the model never sees
 the same sequence twice, and keeps a `History` of the loss, the task's metric and the
@@ -25,11 +25,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from minigrad.autograd import no_grad
+from minigrad.course.tasks import TASKS, Batch, Task, get_task
 from minigrad.nn import GRU, LSTM, RNN, Linear, Module
 from minigrad.nn import functional as F
 from minigrad.optim import Adam, Optimizer, clip_grad_norm_
 from minigrad.rng import get_rng
-from minigrad.tasks import TASKS, Batch, Task, get_task
 from minigrad.tensor import Tensor
 
 # "lstm1997": the original cell, without a forget gate (Hochreiter & Schmidhuber 1997)
@@ -274,7 +274,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Train a recurrent net on a long-range task and compare it with the "
         "task's baseline (the best a model that ignores its input can do).",
     )
-    parser.add_argument("task", choices=sorted(TASKS), help="which task (minigrad.tasks)")
+    parser.add_argument("task", choices=sorted(TASKS), help="which task (minigrad.course.tasks)")
     parser.add_argument("--model", choices=sorted(LAYERS), default="lstm")
     parser.add_argument("--hidden-size", type=_positive_int, default=32)
     parser.add_argument("--seq-len", type=_positive_int, help="T (default: the task's)")

@@ -1,6 +1,6 @@
 """The measurements that the chapters' plots and widgets share: plain functions that run a
-small network and return numpy arrays. They draw nothing; `minigrad.viz` and
-`minigrad.widgets` draw what they return.
+small network and return numpy arrays. They draw nothing; `minigrad.course.viz` and
+`minigrad.course.widgets` draw what they return.
 
 Chapter 3: `pulse_memory`.
 Chapter 4: `orthogonal_matrix`, `non_normal_matrix`, `rnn_gradient_norms`.
@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd import no_grad
+from minigrad.course.tasks import adding_problem
 from minigrad.nn import functional as F
 from minigrad.nn.recurrent import LSTMCell, RNNCell
-from minigrad.tasks import adding_problem
 from minigrad.tensor import Tensor, cat, zeros
 
 NONLINEARITIES = ("tanh", "relu", "linear")

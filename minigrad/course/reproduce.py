@@ -4,7 +4,7 @@ holds, then count the errors on 2560 test sequences.
 Hochreiter & Schmidhuber (1997), "Long Short-Term Memory", Neural Computation 9(8):
 experiment 4, the adding problem (section 5.4, Table 7), and experiment 6a, temporal order
 (section 5.6, Table 9). The tasks are `adding_1997` and `temporal_order_1997` of
-`minigrad.tasks`. The protocol, as the paper states it:
+`minigrad.course.tasks`. The protocol, as the paper states it:
 
 - training sees a stream of fresh sequences; a sequence is *correct* when its answer is
   close enough (adding: absolute error below 0.04; temporal order: each of the 4 outputs
@@ -39,10 +39,10 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from minigrad.autograd import no_grad
+from minigrad.course.tasks import ADDING_1997_CORRECT, TEMPORAL_ORDER_1997_CORRECT, Batch, get_task
+from minigrad.course.train import LAYERS, SequenceModel, _positive_int, task_loss
 from minigrad.optim import Adam, clip_grad_norm_
-from minigrad.tasks import ADDING_1997_CORRECT, TEMPORAL_ORDER_1997_CORRECT, Batch, get_task
 from minigrad.tensor import Tensor
-from minigrad.train import LAYERS, SequenceModel, _positive_int, task_loss
 
 TEST_SIZE = 2560  # the paper's test set
 WINDOW = 2000  # ST3: this many most recent training sequences must all be correct
@@ -64,7 +64,7 @@ class Experiment:
     """One of the paper's experiments: its task, what counts as correct, when to stop."""
 
     name: str
-    task: str  # a name in minigrad.tasks.TASKS
+    task: str  # a name in minigrad.course.tasks.TASKS
     correct_within: float  # a sequence is correct when every output is this close
     stop_error: float  # eps of ST3(eps)
     paper: dict[int, PaperRow]  # by T

@@ -18,7 +18,7 @@ Every task before chapter 8 is synthetic. Here the sequences are Shakespeare's p
   `state_gradient_norms` look inside a trained model: which units follow which feature of
   the text, and how far back the gradient of a prediction reaches.
 
-The models are `minigrad.train.SequenceModel`s (a recurrent layer `.rnn` and a Linear head
+The models are `minigrad.course.train.SequenceModel`s (a recurrent layer `.rnn` and a Linear head
 `.head`); this module only calls those two, so it needs nothing else from the training loop.
 """
 
@@ -38,16 +38,16 @@ from minigrad.optim import Adam, clip_grad_norm_
 from minigrad.rng import get_rng
 from minigrad.tensor import Tensor, softmax
 
-SHAKESPEARE_PATH = Path(__file__).resolve().parent.parent / "data" / "tinyshakespeare.txt"
-STORED_MODELS = Path(__file__).resolve().parent.parent / "weights"
+SHAKESPEARE_PATH = Path(__file__).resolve().parents[2] / "data" / "tinyshakespeare.txt"
+STORED_MODELS = Path(__file__).resolve().parents[2] / "weights"
 """Models trained on Shakespeare by `python -m minigrad train` (weights/README.md), for
-chapter 8: `minigrad.train.load_model(STORED_MODELS / "shakespeare_lstm_2000.npz")`."""
+chapter 8: `minigrad.course.train.load_model(STORED_MODELS / "shakespeare_lstm_2000.npz")`."""
 
 SPLITS = {"train": (0.0, 0.9), "validation": (0.9, 0.95), "test": (0.95, 1.0)}
 """Each split as (start, end), fractions of the corpus's length: by position, not shuffled."""
 
-# The corpus's figures, stated here so that `minigrad.tasks` need not read the file at import;
-# tests/test_text.py recomputes each from the file.
+# The corpus's figures, stated here so that `minigrad.course.tasks` need not read the file at
+# import; tests/test_text.py recomputes each from the file.
 SHAKESPEARE_VOCAB_SIZE = 65
 SHAKESPEARE_UNIGRAM_NATS = 3.312795245
 """The unigram entropy of the whole corpus, -sum_k p_k ln p_k over its 65 characters, in nats

@@ -5,7 +5,7 @@ a slider moves, the `redraw_...` function is called again with the slider values
 new matplotlib figure. Each `redraw_...` also returns its Figure, so that a test can call it
 with slider values and read what was drawn, and so that a notebook can store the picture of
 the widget's starting values for readers without a running kernel. What they draw is
-computed by `minigrad.experiments`.
+computed by `minigrad.course.experiments`.
 
 Chapter 4: `redraw_gradient_norms`. Chapter 5: `redraw_lstm_by_hand`.
 Chapter 6: `redraw_constant_error_flow`.
@@ -17,14 +17,14 @@ import numpy as np
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 
-from minigrad.experiments import (
+from minigrad.course.experiments import (
     lstm_cell_state_gradients,
     lstm_unit_by_hand,
     non_normal_matrix,
     rnn_gradient_norms,
     rnn_hidden_state_gradients,
 )
-from minigrad.viz import plot_gradient_heatmap
+from minigrad.course.viz import plot_gradient_heatmap
 
 # ---- chapter 4: the vanishing and exploding gradient -------------------------------------
 

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from minigrad.autograd import no_grad, topological_order
-from minigrad.experiments import pulse_memory, rnn_gradient_norms
+from minigrad.course.experiments import pulse_memory, rnn_gradient_norms
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
     from matplotlib.image import AxesImage
 
-    from minigrad.train import History
+    from minigrad.course.train import History
 
 # Sizes in pixels, for a 12 px monospace font.
 _CHAR_WIDTH = 7.3
@@ -438,7 +438,7 @@ def plot_learning_curves(
 ) -> Axes:
     """Several training runs of one task on one Axes, a colour per run, against the step.
 
-    histories: {label: History}, as `minigrad.train.train` returns them.
+    histories: {label: History}, as `minigrad.course.train.train` returns them.
     what: "loss" (log scale), or "metric", the task's own score (`History.metric_name`):
     accuracy on a linear scale from 0 to 1, mse on a log scale.
     For each run, a thin line shows the value on the training batches, as a running mean over
@@ -698,7 +698,7 @@ def _preview_constant_error_flow(ax: Axes) -> None:
 
 def _preview_adding_problem(ax: Axes) -> None:
     """Chapter 7: one sequence of the adding problem, its two marked values in red."""
-    from minigrad.tasks import adding_problem
+    from minigrad.course.tasks import adding_problem
 
     x, y = adding_problem(1, 40, rng=3)
     values, marked = x[:, 0, 0], np.flatnonzero(x[:, 0, 1])

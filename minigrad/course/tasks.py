@@ -12,7 +12,7 @@ each in one function that needs no download and is reproducible from a seed:
   symbol repeats its second (multi-hot targets, variable lengths with a mask).
 
 One task is real text, not synthetic: "shakespeare" (chapter 8), the next character of
-Shakespeare's plays, read by `minigrad.text`.
+Shakespeare's plays, read by `minigrad.course.text`.
 
 Inputs are time-major, `(T, B, I)` float64, as PyTorch's RNNs expect by default. Every task
 also states its baseline: the loss of the best model that ignores its input. A trained model
@@ -37,7 +37,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
-from minigrad import text
+from minigrad.course import text
 from minigrad.rng import get_rng
 
 
@@ -737,7 +737,7 @@ TASKS: dict[str, Task] = {
         default_seq_len=None,
         generate=embedded_reber,
     ),
-    # Real text (chapter 8, minigrad.text): predict the next character of Shakespeare at
+    # Real text (chapter 8, minigrad.course.text): predict the next character of Shakespeare at
     # every step of a window; the test windows come from the held-out last 5% of the corpus.
     "shakespeare": Task(
         name="shakespeare",
