@@ -18,6 +18,7 @@ DIAGRAMS = {
     "03_rnn_bptt": "draw_rnn_unrolled",
     "05_lstm_cell": "draw_lstm_cell",
     "06_constant_error_flow": "draw_gradient_paths",
+    "07_long_range_tasks": "draw_gru_cell",
 }
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 

@@ -2,9 +2,10 @@
 # # Exercises 7: long-range tasks
 #
 # These exercises go with `notebooks/07_long_range_tasks.ipynb`. You will write the data of
-# two of the tasks that Hochreiter & Schmidhuber (1997) used to show what an LSTM can
-# remember, and the training step that fits a model to them; at the end, your three functions
-# train an LSTM on the adding problem.
+# two long-range tasks, in the modern variants most papers use today (the adding problem of
+# Arjovsky, Shah & Bengio 2016, and a fixed-length temporal order problem) rather than the
+# set-ups of Hochreiter & Schmidhuber (1997) that the chapter runs, and the training step that
+# fits a model to them; at the end, your three functions train an LSTM on the adding problem.
 #
 # **How to work.** Replace each `# YOUR CODE HERE` and `raise NotImplementedError` with your
 # code and run the cell; the `check(...)` at its end prints the verdict at once. That verdict
