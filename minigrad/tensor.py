@@ -494,12 +494,16 @@ def _accumulate(node: Tensor, grad, owned: set) -> None:
     """Add one user's contribution `grad` to node.grad."""
     key = id(node)
     if isinstance(grad, SliceGrad):
-        if key not in owned:  # start from a buffer of our own: zeros, plus what was there
-            buffer = np.zeros(node.shape, dtype=node.dtype)
-            if node.grad is not None:
-                buffer += node.grad
-            node.grad = buffer
+        if key not in owned:  # start from a buffer of our own: zeros, or a copy of what was there
+            first = node.grad is None
+            if first:
+                node.grad = np.zeros(node.shape, dtype=node.dtype)
+            else:
+                node.grad = np.array(node.grad, dtype=node.dtype)
             owned.add(key)
+            if first and not grad.repeats:
+                node.grad[grad.index] = grad.grad  # into zeros: written, not added
+                return
         if grad.repeats:
             np.add.at(node.grad, grad.index, grad.grad)  # an index may repeat: add each time
         else:
