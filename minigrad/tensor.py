@@ -163,10 +163,16 @@ class Tensor:
             for parent, parent_grad in zip(node._parents, node._backward(node.grad)):
                 if parent_grad is None or not parent.requires_grad:
                     continue
-                if parent.grad is None and type(parent_grad) is np.ndarray:
-                    parent.grad = parent_grad  # the first contribution (_accumulate, inlined)
-                else:
-                    _accumulate(parent, parent_grad, owned)
+                # the two commonest cases of `_accumulate`, inlined: this runs for every input
+                # of every node (a weight gets one contribution per time step of an RNN)
+                if type(parent_grad) is np.ndarray:
+                    if parent.grad is None:
+                        parent.grad = parent_grad  # the first contribution, kept as it is
+                        continue
+                    if id(parent) in owned:
+                        parent.grad += parent_grad  # a buffer of ours: add in place
+                        continue
+                _accumulate(parent, parent_grad, owned)
             if not node._retains_grad:
                 node.grad = None  # used, and nobody can read it: free it now (see make_node)
         for node in order:
@@ -399,7 +405,8 @@ class Tensor:
         except IndexError as error:
             raise IndexError(f"index into a tensor of shape {self.shape}: {error}") from None
         # the gradient of a selection goes back to the selected places only (see SliceGrad)
-        return make_node(out, (self,), lambda g: (SliceGrad(index, g),), "getitem")
+        repeats = _has_integer_array(index)  # worked out once here, not in every backward
+        return make_node(out, (self,), lambda g: (SliceGrad(index, g, repeats),), "getitem")
 
     def split(self, split_size_or_sections: int | Sequence[int], axis: int = 0) -> tuple:
         """Pieces along `axis`: of `split_size` each (the last may be smaller), or of the
@@ -473,25 +480,31 @@ class SliceGrad:
 
     Writing out that mostly-zero array for every slice would cost a full-size array per
     slice; instead `_accumulate` adds `grad` into the place it belongs in x's gradient.
+    repeats: whether the index holds an integer array or list, in which one place may be
+    selected several times (then each selection adds its share: `np.add.at`).
     """
 
-    __slots__ = ("index", "grad")
+    __slots__ = ("index", "grad", "repeats")
 
-    def __init__(self, index, grad: np.ndarray) -> None:
-        self.index, self.grad = index, grad
+    def __init__(self, index, grad: np.ndarray, repeats: bool) -> None:
+        self.index, self.grad, self.repeats = index, grad, repeats
 
 
 def _accumulate(node: Tensor, grad, owned: set) -> None:
     """Add one user's contribution `grad` to node.grad."""
     key = id(node)
     if isinstance(grad, SliceGrad):
-        if key not in owned:  # start from a buffer of our own: zeros, plus what was there
-            buffer = np.zeros(node.shape, dtype=node.dtype)
-            if node.grad is not None:
-                buffer += node.grad
-            node.grad = buffer
+        if key not in owned:  # start from a buffer of our own: zeros, or a copy of what was there
+            first = node.grad is None
+            if first:
+                node.grad = np.zeros(node.shape, dtype=node.dtype)
+            else:
+                node.grad = np.array(node.grad, dtype=node.dtype)
             owned.add(key)
-        if _has_integer_array(grad.index):
+            if first and not grad.repeats:
+                node.grad[grad.index] = grad.grad  # into zeros: written, not added
+                return
+        if grad.repeats:
             np.add.at(node.grad, grad.index, grad.grad)  # an index may repeat: add each time
         else:
             node.grad[grad.index] += grad.grad
@@ -567,6 +580,8 @@ def _own_index(index):
 
 
 def _has_integer_array(index) -> bool:
+    if type(index) is int or type(index) is slice:  # the common case, quickly
+        return False
     parts = index if isinstance(index, tuple) else (index,)
     for part in parts:
         if isinstance(part, list) or (isinstance(part, np.ndarray) and part.dtype != bool):

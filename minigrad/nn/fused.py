@@ -109,7 +109,8 @@ def lstm_cell_state(gates: Tensor, c: Tensor) -> Tensor:
         np.multiply(dc, cs, out=d_ifg[:, H : 2 * H])
         np.multiply(dc, i, out=d_ifg[:, 2 * H :])
         # a gradient for the i, f, g blocks only: the engine adds it in place there
-        return SliceGrad((slice(None), slice(0, 3 * H)), d_ifg), dc * f if c.requires_grad else None
+        d_gates = SliceGrad((slice(None), slice(0, 3 * H)), d_ifg, False)
+        return d_gates, dc * f if c.requires_grad else None
 
     return make_node(out, (gates, c), backward, "lstm_cell_state")
 
@@ -127,7 +128,7 @@ def lstm_hidden_state(gates: Tensor, c: Tensor) -> Tensor:
     def backward(dh):
         dc = dh * o
         dc *= 1.0 - tanh_c * tanh_c
-        return SliceGrad((slice(None), slice(3 * H, None)), dh * tanh_c), dc
+        return SliceGrad((slice(None), slice(3 * H, None)), dh * tanh_c, False), dc
 
     return make_node(out, (gates, c), backward, "lstm_hidden_state")
 
