@@ -263,7 +263,9 @@ def test_the_measurements_import_no_plotting_library():
 
 def test_viz_does_not_import_the_widgets():
     # widgets draws with viz; viz importing widgets back would make a circle
-    tree = ast.parse((Path(minigrad.__file__).parent / "course" / "viz.py").read_text(encoding="utf-8"))
+    tree = ast.parse(
+        (Path(minigrad.__file__).parent / "course" / "viz.py").read_text(encoding="utf-8")
+    )
     imported = {
         node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
     }
