@@ -441,9 +441,20 @@ def _recorder(used: set[str]) -> Callable:
             code = frame.f_code
             if code.co_filename.startswith(root):
                 path = code.co_filename[len(root) :].replace(os.sep, "/")
-                used.add(f"{path}:{getattr(code, 'co_qualname', code.co_name)}")
+                used.add(f"{path}:{_qualname(frame)}")
 
     return record
+
+
+def _qualname(frame: Any) -> str:
+    """The qualified name of the function running in `frame`, as "Class.method" for a method."""
+    code = frame.f_code
+    if hasattr(code, "co_qualname"):  # Python 3.11 and later
+        return code.co_qualname
+    # Python 3.10: rebuilt from the class of a method's `self` (a subclass's name, at worst)
+    if code.co_argcount and code.co_varnames[0] == "self" and "self" in frame.f_locals:
+        return f"{type(frame.f_locals['self']).__qualname__}.{code.co_name}"
+    return code.co_name
 
 
 def _text(error: BaseException, limit: int = 2000) -> str:
