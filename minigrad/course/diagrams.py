@@ -264,15 +264,7 @@ def draw_lstm_cell(highlight: str | None = None, ax: Axes | None = None) -> Axes
     _label(ax, 11.7, 1.05, "$h_t$", output)
     _label(ax, 10.6, 6.75, "$h_t$", output)
 
-    ax.text(
-        6.0,
-        -0.7,
-        LSTM_CAPTIONS[highlight],
-        ha="center",
-        va="center",
-        fontsize=11,
-        color=LIT if highlight else INK,
-    )
+    _label(ax, 6.0, -0.7, LSTM_CAPTIONS[highlight], LIT if highlight else INK, fontsize=11)
     return ax
 
 
@@ -422,13 +414,5 @@ def draw_gru_cell(highlight: str | None = None, ax: Axes | None = None) -> Axes:
     _line(ax, [(10.6, 5.5), (10.6, 1.4), (12.0, 1.4)], state, "state")
     _label(ax, 11.7, 1.05, "$h_t$", state)
 
-    ax.text(
-        6.0,
-        -0.7,
-        GRU_CAPTIONS[highlight],
-        ha="center",
-        va="center",
-        fontsize=11,
-        color=LIT if highlight else INK,
-    )
+    _label(ax, 6.0, -0.7, GRU_CAPTIONS[highlight], LIT if highlight else INK, fontsize=11)
     return ax
