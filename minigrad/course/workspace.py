@@ -50,8 +50,8 @@ EXERCISES = "exercises"
 # notebook.metadata[RECORD] = {"exercise", "version", "parts", "course"}
 RECORD = "minigrad"
 
-# check("part.name", ...) in a code cell: the calls the grader scores. (The grader reads them
-# with the same pattern; this module must not import it.)
+# check("part.name", ...) in a code cell: the parts an exercise notebook asks for, as its text
+# says them. (What is graded is the course's manifest; this only tells two versions apart.)
 CHECK_CALL = re.compile(r"""\bcheck\(\s*(["'])([^"'\n]+)\1""")
 
 # What `refresh NAME` writes beside my-work/NAME.ipynb: NAME.new.ipynb, NAME.new2.ipynb, ...
