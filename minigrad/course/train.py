@@ -42,6 +42,7 @@ class SequenceModel(Module):
     x: (T, B, input_size) -> outputs (T, B, output_size). kind: "rnn" (tanh), "lstm", "gru",
     or "lstm1997" (an LSTM without forget gate, as in 1997).
     forget_bias is the LSTM's (see `LSTMCell`); 1.0 lets it remember from the start.
+    input_bias is both LSTMs' (lstm and lstm1997): added to the input gate's bias at init.
     """
 
     def __init__(
@@ -52,11 +53,14 @@ class SequenceModel(Module):
         output_size: int,
         forget_bias: float = 1.0,
         rng=None,
+        input_bias: float = 0.0,
     ) -> None:
         if kind not in LAYERS:
             raise ValueError(f"kind must be one of {', '.join(LAYERS)}, got {kind!r}")
         rng = get_rng(rng)  # one generator for both layers: one seed fixes the whole model
         options = {"forget_bias": forget_bias} if kind == "lstm" else {}
+        if kind.startswith("lstm"):
+            options["input_bias"] = input_bias
         self.kind = kind
         self.rnn = LAYERS[kind](input_size, hidden_size, rng=rng, **options)
         self.head = Linear(hidden_size, output_size, rng=rng)

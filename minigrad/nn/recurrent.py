@@ -40,6 +40,9 @@ class LSTMCell(Module):
 
     forget_bias: added to the forget gate's bias (in bias_ih) at init. 1.0 makes f start
     near σ(1) ~ 0.73, so that the cell keeps its memory until it learns what to forget.
+    input_bias: added to the input gate's bias at init. A negative one starts the input gate
+    nearly shut, so that irrelevant inputs do not pile up in the cell state before the gate
+    has learned when to open: the 1997 paper's remedy for "internal state drift" (section 4).
     forget_gate=False gives the original 1997 cell: f = 1, so that c' = c + i * g carries
     the error back unchanged through time. (The f rows of the weights are then unused.)
 
@@ -55,10 +58,12 @@ class LSTMCell(Module):
         forget_gate: bool = True,
         rng=None,
         dtype=None,
+        input_bias: float = 0.0,
     ) -> None:
         self.forget_gate = forget_gate
         init_cell_weights(self, input_size, hidden_size, 4, rng, dtype)
         H = hidden_size
+        self.bias_ih.data[:H] += input_bias
         self.bias_ih.data[H : 2 * H] += forget_bias
 
     def step(self, x: Tensor, state: tuple[Tensor, Tensor] | None = None):
@@ -332,7 +337,7 @@ class LSTM(_SequenceLayer):
     """An LSTM over a sequence: `LSTMCell` at every step.
 
     `lstm(x, (h_0, c_0)=None) -> (output, (h_n, c_n))`: output (T, B, H), each of h_0, c_0,
-    h_n, c_n (num_layers, B, H). forget_bias and forget_gate as in `LSTMCell`.
+    h_n, c_n (num_layers, B, H). forget_bias, forget_gate and input_bias as in `LSTMCell`.
     """
 
     cell_type = LSTMCell
@@ -347,6 +352,7 @@ class LSTM(_SequenceLayer):
         forget_gate: bool = True,
         rng=None,
         dtype=None,
+        input_bias: float = 0.0,
     ) -> None:
         super().__init__(
             input_size,
@@ -357,6 +363,7 @@ class LSTM(_SequenceLayer):
             dtype,
             forget_bias=forget_bias,
             forget_gate=forget_gate,
+            input_bias=input_bias,
         )
 
     def _run_layer(self, cell: LSTMCell, x: Tensor, state: tuple[Tensor, Tensor] | None):
