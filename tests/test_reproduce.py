@@ -2,7 +2,9 @@
 and its JSON, the command line and its errors; and the training loop's reading of each
 sequence's own last step."""
 
+import importlib.util
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -225,9 +227,9 @@ def test_the_1997_model_has_no_forget_gate():
 @pytest.mark.parametrize("kind", ["lstm", "lstm1997"])
 def test_the_recipes_input_gate_bias_reaches_both_lstms(kind):
     plain = SequenceModel.for_task("adding_1997", kind, 3, rng=0).rnn.cells[0]
-    shut = SequenceModel.for_task("adding_1997", kind, 3, input_bias=-2.0, rng=0).rnn.cells[0]
-    np.testing.assert_allclose(shut.bias_ih.data - plain.bias_ih.data, np.repeat([-2, 0, 0, 0], 3))
-    assert "input gate bias -2" in Recipe(model=kind).describe()
+    shut = SequenceModel.for_task("adding_1997", kind, 3, input_bias=-6.0, rng=0).rnn.cells[0]
+    np.testing.assert_allclose(shut.bias_ih.data - plain.bias_ih.data, np.repeat([-6, 0, 0, 0], 3))
+    assert "input gate bias -6" in Recipe(model=kind).describe()
     assert "input gate bias" not in Recipe(model="gru").describe()
 
 
@@ -247,8 +249,19 @@ def test_stored_results_are_read_back_and_tabled(tmp_path):
     assert len(rows) == 3, "a header, its rule, and one row for the two seeds"
     assert rows[2].startswith("| adding | 100 | lstm1997 | 1 | 74,000 | 0 of 2 |")
     assert "not reached within 8" in rows[2]
+    wrong = [str(r["test_wrong"]) for r in found]
+    assert f"| {', '.join(wrong)} |" in rows[2], "the wrong answers of each run, in seed order"
 
 
 def test_reading_an_empty_results_folder_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no results"):
         load_results(tmp_path)
+
+
+def test_the_figure_script_imports_what_it_draws_with():
+    # results/1997/figure.py redraws the README's figure; imported (not run) it writes nothing
+    script = Path(__file__).resolve().parents[1] / "results" / "1997" / "figure.py"
+    spec = importlib.util.spec_from_file_location("figure_1997", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert callable(module.plot_reproduction) and module.FOLDER == script.parent

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # minigrad, from anywhere
 
-from minigrad.reproduce import load_results, markdown_table, plot_reproduction  # noqa: E402
+from minigrad.course.reproduce import load_results, markdown_table, plot_reproduction  # noqa: E402
 
 FOLDER = Path(__file__).resolve().parent
 
