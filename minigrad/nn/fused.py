@@ -3,13 +3,16 @@
 Why this file exists: an LSTM is run one time step at a time, in a Python loop. Written gate
 by gate (`LSTMCell.step`), a step makes about 20 graph nodes, and each node costs a few
 microseconds of Python to create and to backpropagate. For the sizes of the course (a batch
-of 32, 64 hidden units) that bookkeeping costs more than the arithmetic itself. Here a step
-is 3 nodes, each one or two equations of the cell applied to all the gates at once, with
-its derivative worked out by hand:
+of 32, 64 hidden units) that bookkeeping costs more than the arithmetic itself. Here the
+cell's equations are applied to all the gates at once, with their derivatives worked out by
+hand, first one kernel per equation:
 
     gates = [σ, σ, tanh, σ](x W_ih^T + b_ih + h W_hh^T + b_hh)    lstm_gates
     c'    = f * c + i * g                                         lstm_cell_state
     h'    = o * tanh(c')                                          lstm_hidden_state
+
+and then `lstm_cell`, what `LSTMCell.forward` runs: the same step in 2 nodes instead of those
+3, because the gates need not be a tensor of their own (see its docstring).
 
 The GRU gets the same treatment at the end of the file. The gate-by-gate cells stay the
 reference: tests/test_nn.py checks every kernel here against them, forward and backward, to
@@ -39,6 +42,48 @@ def gate_scale_offset(hidden_size: int) -> tuple[np.ndarray, np.ndarray]:
     return scale, offset
 
 
+def _gates(xs, hs, w_ih, w_hh, bias, forget_gate: bool) -> np.ndarray:
+    """[i, f, g, o] = [σ, σ, tanh, σ](x W_ih^T + h W_hh^T + bias), (B, 4H), on arrays."""
+    H = w_hh.shape[1]
+    scale, offset = gate_scale_offset(H)
+    out = xs @ w_ih.T
+    out += hs @ w_hh.T
+    out += bias
+    # in place: the pre-activations are not kept, which saves a (B, 4H) array per step
+    out *= scale
+    np.tanh(out, out=out)
+    out *= scale
+    out += offset
+    if not forget_gate:
+        out[:, H : 2 * H] = 1.0
+    return out
+
+
+def _gate_slopes(gates: np.ndarray) -> np.ndarray:
+    """d gate / d pre for each column of `gates` (B, 4H): scale^2 - (gate - offset)^2, which is
+    s (1 - s) for a sigmoid, 1 - t^2 for the tanh, and 0 for a constant f = 1."""
+    scale, offset = gate_scale_offset(gates.shape[1] // 4)
+    slope = gates - offset
+    slope *= slope
+    np.subtract(scale * scale, slope, out=slope)
+    return slope
+
+
+def _pre_activation_grads(d_pre, x, h, weight_ih, weight_hh, bias_ih, bias_hh, xs, hs, w_ih, w_hh):
+    """From dL/d pre (B, 4H), for pre = x W_ih^T + b_ih + h W_hh^T + b_hh, as for `linear`:
+    dx = d_pre W_ih, dh = d_pre W_hh, dW_ih = d_pre^T x, dW_hh = d_pre^T h, and both biases
+    d_pre summed over the batch. xs, hs, w_ih, w_hh: the arrays the forward pass used."""
+    bias_grad = d_pre.sum(axis=0) if bias_ih.requires_grad or bias_hh.requires_grad else None
+    return (
+        d_pre @ w_ih if x.requires_grad else None,
+        d_pre @ w_hh if h.requires_grad else None,
+        d_pre.T @ xs if weight_ih.requires_grad else None,
+        d_pre.T @ hs if weight_hh.requires_grad else None,
+        bias_grad,  # one array for both biases: the engine never writes into it
+        bias_grad,
+    )
+
+
 def lstm_gates(
     x: Tensor,
     h: Tensor,
@@ -55,38 +100,18 @@ def lstm_gates(
     (4H,). Returns (B, 4H). Without a forget gate (the 1997 cell) the f block is 1.
 
     Backward: with gate = scale tanh(scale pre) + offset (see `gate_scale_offset`),
-    d gate / d pre = scale^2 (1 - tanh^2) = scale^2 - (gate - offset)^2, which is s (1 - s)
-    for a sigmoid and 1 - t^2 for the tanh, and 0 for a constant f = 1. Then, as for
-    `linear`: dx = d_pre W_ih, dh = d_pre W_hh, dW_ih = d_pre^T x, dW_hh = d_pre^T h,
-    db_ih = db_hh = d_pre summed over the batch.
+    d gate / d pre = scale^2 (1 - tanh^2) = scale^2 - (gate - offset)^2 (`_gate_slopes`),
+    then as for `linear` (`_pre_activation_grads`).
     """
     xs, hs, w_ih, w_hh = x.data, h.data, weight_ih.data, weight_hh.data
-    H = w_hh.shape[1]
-    scale, offset = gate_scale_offset(H)
-    out = xs @ w_ih.T
-    out += hs @ w_hh.T
-    out += bias_ih.data + bias_hh.data  # (4H,) first: one small add, then one broadcast add
-    # in place: the pre-activations are not kept, which saves a (B, 4H) array per step
-    out *= scale
-    np.tanh(out, out=out)
-    out *= scale
-    out += offset
-    if not forget_gate:
-        out[:, H : 2 * H] = 1.0
+    # (4H,) biases added first: one small add, then one broadcast add
+    out = _gates(xs, hs, w_ih, w_hh, bias_ih.data + bias_hh.data, forget_gate)
 
     def backward(g):
-        d_pre = out - offset
-        d_pre *= d_pre
-        np.subtract(scale * scale, d_pre, out=d_pre)
+        d_pre = _gate_slopes(out)
         d_pre *= g
-        bias_grad = d_pre.sum(axis=0) if bias_ih.requires_grad or bias_hh.requires_grad else None
-        return (
-            d_pre @ w_ih if x.requires_grad else None,
-            d_pre @ w_hh if h.requires_grad else None,
-            d_pre.T @ xs if weight_ih.requires_grad else None,
-            d_pre.T @ hs if weight_hh.requires_grad else None,
-            bias_grad,  # one array for both biases: the engine never writes into it
-            bias_grad,
+        return _pre_activation_grads(
+            d_pre, x, h, weight_ih, weight_hh, bias_ih, bias_hh, xs, hs, w_ih, w_hh
         )
 
     return make_node(out, (x, h, weight_ih, weight_hh, bias_ih, bias_hh), backward, "lstm_gates")
@@ -126,11 +151,19 @@ def lstm_hidden_state(gates: Tensor, c: Tensor) -> Tensor:
     out = o * tanh_c
 
     def backward(dh):
-        dc = dh * o
-        dc *= 1.0 - tanh_c * tanh_c
-        return SliceGrad((slice(None), slice(3 * H, None)), dh * tanh_c, False), dc
+        d_o = SliceGrad((slice(None), slice(3 * H, None)), dh * tanh_c, False)  # the o block
+        return d_o, _through_h(dh, o, tanh_c)
 
     return make_node(out, (gates, c), backward, "lstm_hidden_state")
+
+
+def _through_h(dh: np.ndarray, o: np.ndarray, tanh_c: np.ndarray) -> np.ndarray:
+    """dL/dc' through h' = o tanh(c'): dh' o (1 - tanh^2 c'), in one new array."""
+    dc = tanh_c * tanh_c
+    np.subtract(1.0, dc, out=dc)
+    dc *= o
+    dc *= dh
+    return dc
 
 
 def lstm_cell(
@@ -143,13 +176,50 @@ def lstm_cell(
     bias_hh: Tensor,
     forget_gate: bool = True,
 ) -> tuple[Tensor, Tensor]:
-    """One LSTM step in 3 nodes: the same (h', c') as `LSTMCell.step`. Shapes as there."""
-    gates = lstm_gates(x, h, weight_ih, weight_hh, bias_ih, bias_hh, forget_gate)
-    # The gates never leave this function, so nobody can read their gradient: backward frees
-    # it once used, rather than keep a (B, 4H) array per step for the whole step.
-    gates._retains_grad = False
-    c_new = lstm_cell_state(gates, c)
-    return lstm_hidden_state(gates, c_new), c_new
+    """One LSTM step in 2 nodes: the same (h', c') as `LSTMCell.step`. Shapes as there.
+
+    The three kernels above, regrouped: one node makes the gates and c' = f c + i g (its
+    parents: x, h, c and the weights), the other h' = o tanh(c') (its parent: c'). The gates
+    are then never a tensor, so nothing assembles their gradient from two pieces in a zeroed
+    (B, 4H) buffer, and the engine has one node fewer per step: about 10% off a training
+    step of the course's sizes (benchmarks/lstm_step.py).
+
+    The price: h' also depends on the output gate o, which lives inside the first node. The
+    second node's backward therefore hands do = dh' tanh(c') over to the first node's
+    backward, through the list `handed_over`, in effect a node with two outputs. This is
+    safe because the first node always runs after the second (c' is h''s parent, and
+    backward visits users first) and takes what it was handed, so that a later backward in
+    which h' gets no gradient finds nothing there and uses do = 0.
+    """
+    xs, hs, cs, w_ih, w_hh = x.data, h.data, c.data, weight_ih.data, weight_hh.data
+    H = w_hh.shape[1]
+    gates = _gates(xs, hs, w_ih, w_hh, bias_ih.data + bias_hh.data, forget_gate)
+    i, f, g, o = (gates[:, k * H : (k + 1) * H] for k in range(4))
+    c_out = f * cs
+    c_out += i * g  # c' = f c + i g
+    tanh_c = np.tanh(c_out)
+    handed_over: list[np.ndarray] = []  # do, from the h' node's backward to the c' node's
+
+    def backward_c(dc):  # dc = dL/dc', complete: from h' and from the next step
+        d_pre = np.empty((dc.shape[0], 4 * H), dtype=dc.dtype)
+        np.multiply(dc, g, out=d_pre[:, :H])  # di = dc' g
+        np.multiply(dc, cs, out=d_pre[:, H : 2 * H])  # df = dc' c
+        np.multiply(dc, i, out=d_pre[:, 2 * H : 3 * H])  # dg = dc' i
+        d_pre[:, 3 * H :] = handed_over.pop() if handed_over else 0.0  # do, if h' had one
+        d_pre *= _gate_slopes(gates)  # now dL/d pre
+        dx, dh, dw_ih, dw_hh, db_ih, db_hh = _pre_activation_grads(
+            d_pre, x, h, weight_ih, weight_hh, bias_ih, bias_hh, xs, hs, w_ih, w_hh
+        )
+        return dx, dh, dc * f if c.requires_grad else None, dw_ih, dw_hh, db_ih, db_hh
+
+    parents = (x, h, c, weight_ih, weight_hh, bias_ih, bias_hh)
+    c_new = make_node(c_out, parents, backward_c, "lstm_step_cell")
+
+    def backward_h(dh):
+        handed_over[:] = [dh * tanh_c]  # do = dh' tanh(c'), for backward_c
+        return (_through_h(dh, o, tanh_c),)  # dc' = dh' o (1 - tanh^2 c'), this use's share
+
+    return make_node(o * tanh_c, (c_new,), backward_h, "lstm_step_hidden"), c_new
 
 
 # ---- GRU -------------------------------------------------------------------------------------
@@ -237,5 +307,7 @@ def gru_cell(
 ) -> Tensor:
     """One GRU step in 2 nodes: the same h' as `GRUCell.step`. Shapes as there."""
     gates = gru_gates(x, h, weight_ih, weight_hh, bias_ih, bias_hh)
-    gates._retains_grad = False  # internal, as in `lstm_cell`: its gradient is freed once used
+    # The gates never leave this function, so nobody can read their gradient: backward frees
+    # it once used, rather than keep a (B, 2H) array per step for the whole step.
+    gates._retains_grad = False
     return gru_hidden_state(gates, h)

@@ -89,7 +89,7 @@ class LSTMCell(Module):
         return h_new, c_new, LSTMGates(input, forget, candidate, output)
 
     def forward(self, x: Tensor, state: tuple[Tensor, Tensor] | None = None):
-        """One time step: the same (h', c') as `step`, computed in 3 graph nodes instead of
+        """One time step: the same (h', c') as `step`, computed in 2 graph nodes instead of
         about 20 (see minigrad/nn/fused.py for why). x: (B, I) -> (h', c'), each (B, H)."""
         x, (h, c) = _check_lstm_input(self, x, state)
         return fused.lstm_cell(

@@ -2,8 +2,8 @@
 
 Read this after chapter 3 (the BPTT derivation) and after fused.py.
 
-Why this file exists: fused.py brings an LSTM step down to 3 graph nodes, but a sequence of
-T steps is still 3T nodes, each costing a few microseconds of Python to make and to
+Why this file exists: fused.py brings an LSTM step down to 2 graph nodes, but a sequence of
+T steps is still 2T nodes, each costing a few microseconds of Python to make and to
 backpropagate, and every step still makes its own small matrix products for the weight
 gradients. `nn.LSTM`, `nn.GRU` and `nn.RNN` know the whole sequence in advance, so each of
 their layers runs here as ONE node, whose backward is backpropagation through time written
@@ -132,7 +132,7 @@ def lstm_sequence(
             np.multiply(eps, cells[t], out=d[:, H : 2 * H])  # dL/df_t
             np.multiply(eps, i[t], out=d[:, 2 * H : 3 * H])  # dL/dg_t
             # d gate / d a = scale^2 - (gate - offset)^2: s (1 - s) for a sigmoid, 1 - g^2
-            # for g (see fused.lstm_gates). Here, per step, the arrays are still in cache.
+            # for g (see fused._gate_slopes). Here, per step, the arrays are still in cache.
             np.subtract(gates[t], offset, out=slope)
             slope *= slope
             np.subtract(scale_squared, slope, out=slope)
