@@ -4,7 +4,7 @@
 # `python -m minigrad reproduce` (batches of 8, Adam 0.005, input gates biased to -6 in the
 # LSTMs) and a budget of 20,000 training sequences, for 5 seeds of each net and T; then the
 # forget-bias runs of the LSTM with a forget gate, at T = 100.
-# From the repository's root:  sh results/chapter7/run.sh   (about 20 minutes on one core)
+# From the repository's root:  sh results/chapter7/run.sh   (about 10 minutes on one core)
 set -e
 export OPENBLAS_NUM_THREADS=1 PYTHONHASHSEED=0
 PYTHON=${PYTHON:-.venv/bin/python}
