@@ -136,6 +136,24 @@ def _label(ax: Axes, x: float, y: float, text: str, colour: str = INK, fontsize:
     ax.text(x, y, text, ha="center", va="center", color=colour, fontsize=fontsize)
 
 
+def _cell_frame(ax: Axes, x: float, y: float, width: float, height: float, rounding: float = 0.4):
+    """The light rounded box behind one cell's drawing, lower left corner at (x, y)."""
+    from matplotlib.patches import FancyBboxPatch
+
+    ax.add_patch(
+        FancyBboxPatch(
+            (x, y),
+            width,
+            height,
+            boxstyle=f"round,pad=0,rounding_size={rounding}",
+            facecolor="#f8f9fa",
+            edgecolor="#adb5bd",
+            lw=1,
+            zorder=0,
+        )
+    )
+
+
 # ---- chapter 3: the RNN unrolled -------------------------------------------------------------
 
 
@@ -206,19 +224,7 @@ def draw_lstm_cell(highlight: str | None = None, ax: Axes | None = None) -> Axes
     forget, inputs, cell, output = (_colour(part, highlight) for part in LSTM_PARTS)
     shared = INK if highlight is None else FADED
 
-    from matplotlib.patches import FancyBboxPatch
-
-    frame = FancyBboxPatch(
-        (1.2, 0.9),
-        9.6,
-        5.3,
-        boxstyle="round,pad=0,rounding_size=0.4",
-        facecolor="#f8f9fa",
-        edgecolor="#adb5bd",
-        lw=1,
-        zorder=0,
-    )
-    ax.add_patch(frame)
+    _cell_frame(ax, 1.2, 0.9, 9.6, 5.3)
 
     # the cell state's line across the top: the conveyor belt
     belt_width = 3.2 if highlight == "cell" else 2.4
@@ -279,23 +285,10 @@ def draw_gradient_paths(ax: Axes | None = None) -> Axes:
     gates f, i, g, o of step t + 1 -> c_{t+1}: a matrix and squashing derivatives, as in
     the RNN of chapter 4. The 1997 algorithm cut the red path (truncated gradient).
     """
-    from matplotlib.patches import FancyBboxPatch
-
     ax = _axes(ax, (10, 4.8), (-0.3, 14.3), (-1.2, 5.4))
     grey = "#adb5bd"
     for x0, step in ((0.8, "t"), (7.6, "t+1")):
-        ax.add_patch(
-            FancyBboxPatch(
-                (x0, 0.6),
-                5.6,
-                4.2,
-                boxstyle="round,pad=0,rounding_size=0.3",
-                facecolor="#f8f9fa",
-                edgecolor=grey,
-                lw=1,
-                zorder=0,
-            )
-        )
+        _cell_frame(ax, x0, 0.6, 5.6, 4.2, rounding=0.3)
         ax.text(x0 + 5.4, 0.75, f"step {step}", fontsize=10, color="#868e96", ha="right")
         _node(ax, x0 + 1.5, 4.0, "⊙", INK, "cell_path")
         _node(ax, x0 + 3.0, 4.0, "+", INK, "cell_path")
@@ -359,20 +352,7 @@ def draw_gru_cell(highlight: str | None = None, ax: Axes | None = None) -> Axes:
     reset, update, candidate, state = (_colour(part, highlight) for part in GRU_PARTS)
     shared = INK if highlight is None else FADED
 
-    from matplotlib.patches import FancyBboxPatch
-
-    ax.add_patch(
-        FancyBboxPatch(
-            (1.2, 0.9),
-            9.6,
-            5.3,
-            boxstyle="round,pad=0,rounding_size=0.4",
-            facecolor="#f8f9fa",
-            edgecolor="#adb5bd",
-            lw=1,
-            zorder=0,
-        )
-    )
+    _cell_frame(ax, 1.2, 0.9, 9.6, 5.3)
     # h_{t-1} across the top, kept in the proportion z, plus (1 - z) n
     _line(ax, [(0.0, 5.5), (6.76, 5.5)], state, "state", width=2.4, arrow=False)
     _node(ax, 7.0, 5.5, "⊙", update if highlight == "update" else state, "state")

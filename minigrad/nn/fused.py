@@ -42,13 +42,13 @@ def gate_scale_offset(hidden_size: int) -> tuple[np.ndarray, np.ndarray]:
     return scale, offset
 
 
-def _gates(xs, hs, w_ih, w_hh, bias, forget_gate: bool) -> np.ndarray:
-    """[i, f, g, o] = [σ, σ, tanh, σ](x W_ih^T + h W_hh^T + bias), (B, 4H), on arrays."""
-    H = w_hh.shape[1]
+def _gates(x, h, weight_ih, weight_hh, bias_ih, bias_hh, forget_gate: bool) -> np.ndarray:
+    """[i, f, g, o] = [σ, σ, tanh, σ](x W_ih^T + b_ih + h W_hh^T + b_hh): a (B, 4H) array."""
+    H = weight_hh.shape[1]
     scale, offset = gate_scale_offset(H)
-    out = xs @ w_ih.T
-    out += hs @ w_hh.T
-    out += bias
+    out = x.data @ weight_ih.data.T
+    out += h.data @ weight_hh.data.T
+    out += bias_ih.data + bias_hh.data  # (4H,) first: one small add, then one broadcast add
     # in place: the pre-activations are not kept, which saves a (B, 4H) array per step
     out *= scale
     np.tanh(out, out=out)
@@ -69,16 +69,17 @@ def _gate_slopes(gates: np.ndarray) -> np.ndarray:
     return slope
 
 
-def _pre_activation_grads(d_pre, x, h, weight_ih, weight_hh, bias_ih, bias_hh, xs, hs, w_ih, w_hh):
+def _pre_activation_grads(d_pre, x, h, weight_ih, weight_hh, bias_ih, bias_hh):
     """From dL/d pre (B, 4H), for pre = x W_ih^T + b_ih + h W_hh^T + b_hh, as for `linear`:
     dx = d_pre W_ih, dh = d_pre W_hh, dW_ih = d_pre^T x, dW_hh = d_pre^T h, and both biases
-    d_pre summed over the batch. xs, hs, w_ih, w_hh: the arrays the forward pass used."""
+    d_pre summed over the batch. The tensors' data is still the forward pass's: backward
+    refuses to run if one was replaced since (see `DataWrites`)."""
     bias_grad = d_pre.sum(axis=0) if bias_ih.requires_grad or bias_hh.requires_grad else None
     return (
-        d_pre @ w_ih if x.requires_grad else None,
-        d_pre @ w_hh if h.requires_grad else None,
-        d_pre.T @ xs if weight_ih.requires_grad else None,
-        d_pre.T @ hs if weight_hh.requires_grad else None,
+        d_pre @ weight_ih.data if x.requires_grad else None,
+        d_pre @ weight_hh.data if h.requires_grad else None,
+        d_pre.T @ x.data if weight_ih.requires_grad else None,
+        d_pre.T @ h.data if weight_hh.requires_grad else None,
         bias_grad,  # one array for both biases: the engine never writes into it
         bias_grad,
     )
@@ -103,16 +104,12 @@ def lstm_gates(
     d gate / d pre = scale^2 (1 - tanh^2) = scale^2 - (gate - offset)^2 (`_gate_slopes`),
     then as for `linear` (`_pre_activation_grads`).
     """
-    xs, hs, w_ih, w_hh = x.data, h.data, weight_ih.data, weight_hh.data
-    # (4H,) biases added first: one small add, then one broadcast add
-    out = _gates(xs, hs, w_ih, w_hh, bias_ih.data + bias_hh.data, forget_gate)
+    out = _gates(x, h, weight_ih, weight_hh, bias_ih, bias_hh, forget_gate)
 
     def backward(g):
         d_pre = _gate_slopes(out)
         d_pre *= g
-        return _pre_activation_grads(
-            d_pre, x, h, weight_ih, weight_hh, bias_ih, bias_hh, xs, hs, w_ih, w_hh
-        )
+        return _pre_activation_grads(d_pre, x, h, weight_ih, weight_hh, bias_ih, bias_hh)
 
     return make_node(out, (x, h, weight_ih, weight_hh, bias_ih, bias_hh), backward, "lstm_gates")
 
@@ -191,9 +188,8 @@ def lstm_cell(
     backward visits users first) and takes what it was handed, so that a later backward in
     which h' gets no gradient finds nothing there and uses do = 0.
     """
-    xs, hs, cs, w_ih, w_hh = x.data, h.data, c.data, weight_ih.data, weight_hh.data
-    H = w_hh.shape[1]
-    gates = _gates(xs, hs, w_ih, w_hh, bias_ih.data + bias_hh.data, forget_gate)
+    H, cs = weight_hh.shape[1], c.data
+    gates = _gates(x, h, weight_ih, weight_hh, bias_ih, bias_hh, forget_gate)
     i, f, g, o = (gates[:, k * H : (k + 1) * H] for k in range(4))
     c_out = f * cs
     c_out += i * g  # c' = f c + i g
@@ -208,7 +204,7 @@ def lstm_cell(
         d_pre[:, 3 * H :] = handed_over.pop() if handed_over else 0.0  # do, if h' had one
         d_pre *= _gate_slopes(gates)  # now dL/d pre
         dx, dh, dw_ih, dw_hh, db_ih, db_hh = _pre_activation_grads(
-            d_pre, x, h, weight_ih, weight_hh, bias_ih, bias_hh, xs, hs, w_ih, w_hh
+            d_pre, x, h, weight_ih, weight_hh, bias_ih, bias_hh
         )
         return dx, dh, dc * f if c.requires_grad else None, dw_ih, dw_hh, db_ih, db_hh
 
